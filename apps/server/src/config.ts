@@ -1,0 +1,85 @@
+import { resolve } from 'node:path';
+import type { DatabaseTarget } from '@tdk/db';
+import { z } from 'zod';
+
+/**
+ * The only place that reads the environment. Every setting has an embedded default, so an empty
+ * environment starts a complete local TDK; `.env.example` documents each variable.
+ */
+const envSchema = z.object({
+  TDK_HOST: z.string().min(1).default('127.0.0.1'),
+  TDK_PORT: z.coerce.number().int().min(0).max(65_535).default(8787),
+  TDK_PUBLIC_URL: z.url().optional(),
+  TDK_DATA_DIR: z.string().min(1).default('.tdk'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/.+|memory:)$/, 'expected a postgres:// URL or "memory:"')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TDK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(1_000_000),
+  TDK_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  TDK_TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+});
+
+export interface Config {
+  server: {
+    host: string;
+    port: number;
+    /** The URL users reach this server at; printed at start and used in the OpenAPI document. */
+    publicUrl: string | undefined;
+    maxBodyBytes: number;
+    shutdownTimeoutMs: number;
+    trustProxy: boolean;
+  };
+  dataDir: string;
+  database: DatabaseTarget;
+  log: { level: z.infer<typeof envSchema>['LOG_LEVEL'] };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as in most twelve-factor tooling.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `  ${name}: ${issue.message} (got ${JSON.stringify(redactValue(name, present[name]))})`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.TDK_DATA_DIR);
+  return {
+    server: {
+      host: e.TDK_HOST,
+      port: e.TDK_PORT,
+      publicUrl: e.TDK_PUBLIC_URL?.replace(/\/$/, ''),
+      maxBodyBytes: e.TDK_MAX_BODY_BYTES,
+      shutdownTimeoutMs: e.TDK_SHUTDOWN_TIMEOUT_MS,
+      trustProxy: e.TDK_TRUST_PROXY,
+    },
+    dataDir,
+    database: databaseTarget(e.DATABASE_URL, dataDir, e.DATABASE_POOL_SIZE),
+    log: { level: e.LOG_LEVEL },
+  };
+}
+
+function databaseTarget(url: string | undefined, dataDir: string, poolSize: number): DatabaseTarget {
+  if (url === undefined) return { kind: 'pglite', dataDir: resolve(dataDir, 'db') };
+  if (url === 'memory:') return { kind: 'pglite-memory' };
+  return { kind: 'postgres', url, poolSize };
+}
+
+/** Error messages name the variable but never echo a value that may be a secret. */
+function redactValue(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return /URL|KEY|SECRET|PASSWORD|TOKEN/.test(name) ? '[redacted]' : value;
+}

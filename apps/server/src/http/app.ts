@@ -1,0 +1,124 @@
+import { type AppRouter, type Context, createOpenApiDocument, type Services, toAppError } from '@tdk/api';
+import type { TRPCError } from '@trpc/server';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import express, { type Express, type Request } from 'express';
+import swaggerUi from 'swagger-ui-express';
+import { createOpenApiExpressMiddleware } from 'trpc-to-openapi';
+import type { Logger } from '../logger';
+import { documentedRestErrors, errorHandler, notFound } from './errors';
+import { createHttpMetrics } from './metrics';
+import { requestContext, requestIdOf } from './request-context';
+import { createRouteLabeler } from './route-label';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface HttpAppOptions {
+  router: AppRouter;
+  services: Services;
+  logger: Logger;
+  readiness: ReadinessCheck[];
+  maxBodyBytes: number;
+  trustProxy: boolean;
+}
+
+/** The Express host: health, metrics, docs, tRPC at /trpc and the same procedures as REST at /api. */
+export function createHttpApp(options: HttpAppOptions): Express {
+  const { router, services, logger } = options;
+  // A relative server URL: the document is right wherever the server is reached from.
+  const openApiDocument = createOpenApiDocument({ version: services.instance.version, serverUrl: '/api' });
+  const metrics = createHttpMetrics(
+    createRouteLabeler({
+      fixed: ['/healthz', '/readyz', '/metrics', '/api/openapi.json'],
+      restTemplates: Object.entries(openApiDocument.paths ?? {}).flatMap(([path, item]) =>
+        Object.keys(item).map((method) => ({ method, path: `/api${path}` })),
+      ),
+      trpcProcedures: Object.keys(router._def.procedures),
+    }),
+  );
+
+  const createContext = ({ req }: { req: Request }): Context => ({
+    requestId: requestIdOf(req),
+    ip: req.ip,
+    userAgent: req.get('user-agent'),
+    services,
+  });
+  const responseMeta = ({ errors }: { errors: TRPCError[] }) => {
+    const [first] = errors;
+    if (!first) return {};
+    const error = toAppError(first);
+    return { status: error.status, headers: error.headers ?? {} };
+  };
+  const onError = ({ error, req }: { error: TRPCError; req: Request }) => {
+    if (toAppError(error).code === 'internal_error')
+      req.log.error({ err: error.cause ?? error }, 'procedure failed');
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', options.trustProxy);
+  app.use(requestContext(logger));
+  app.use(metrics.middleware);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (req, res) => {
+    const results = await Promise.all(
+      options.readiness.map(async ({ name, check }) => {
+        try {
+          await check();
+          return [name, 'ok'] as const;
+        } catch (err) {
+          req.log.warn({ err, check: name }, 'readiness check failed');
+          return [name, 'unavailable'] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, state]) => state === 'ok');
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results) });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+  app.use(
+    '/docs',
+    swaggerUi.serve,
+    swaggerUi.setup(undefined, { swaggerUrl: '/api/openapi.json', customSiteTitle: 'TDK API' }),
+  );
+
+  app.use(
+    '/trpc',
+    createExpressMiddleware({
+      router,
+      createContext,
+      responseMeta,
+      onError,
+      maxBodySize: options.maxBodyBytes,
+    }),
+  );
+  app.use(
+    '/api',
+    express.json({ limit: options.maxBodyBytes }),
+    documentedRestErrors,
+    createOpenApiExpressMiddleware({
+      router,
+      createContext,
+      responseMeta,
+      onError,
+      maxBodySize: options.maxBodyBytes,
+    }),
+  );
+
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}

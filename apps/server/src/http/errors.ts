@@ -1,0 +1,58 @@
+import { AppError, errorBody } from '@tdk/core';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { requestIdOf } from './request-context';
+
+/** Sends an AppError in the documented format, with the headers it carries (e.g. Retry-After). */
+export function sendError(res: Response, error: AppError, requestId: string): void {
+  for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
+  res.status(error.status).json(errorBody(error.code, error.message, requestId, error.details));
+}
+
+export const notFound: RequestHandler = (req, res) => {
+  sendError(res, new AppError('not_found', `No route for ${req.method} ${req.path}.`), requestIdOf(req));
+};
+
+/** Body parser failures are the caller's fault and say so; anything else is logged and hidden. */
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const requestId = requestIdOf(req);
+  const type = (err as { type?: string }).type;
+  let error: AppError;
+  if (type === 'entity.parse.failed')
+    error = new AppError('invalid_json', 'The request body is not valid JSON.');
+  else if (type === 'entity.too.large')
+    error = new AppError('payload_too_large', 'The request body is too large.');
+  else if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+    error = new AppError('unsupported_media_type', 'The request body encoding is not supported.');
+  else {
+    req.log.error({ err }, 'unhandled error');
+    error = new AppError(
+      'internal_error',
+      'Something went wrong on our side. Quote the request id if you contact us.',
+    );
+  }
+  if (res.headersSent) return res.end();
+  sendError(res, error, requestId);
+};
+
+/**
+ * The REST adapter writes errors in its own envelope around our tRPC error shape. This rewrites that
+ * body, before it leaves, into the one documented format — the shape's `data` holds everything needed.
+ */
+export const documentedRestErrors: RequestHandler = (req, res, next) => {
+  const end = res.end.bind(res) as (chunk?: unknown, ...rest: unknown[]) => Response;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (res.statusCode >= 400 && typeof chunk === 'string') {
+      const shape = JSON.parse(chunk) as {
+        message: string;
+        data: { code: string; requestId?: string; details?: Record<string, unknown> };
+      };
+      // Errors raised before a procedure matched (unknown path) have no context, hence no request id.
+      const requestId = shape.data.requestId ?? requestIdOf(req);
+      const body = JSON.stringify(errorBody(shape.data.code, shape.message, requestId, shape.data.details));
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      return end(body, ...rest);
+    }
+    return end(chunk, ...rest);
+  }) as Response['end'];
+  next();
+};

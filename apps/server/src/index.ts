@@ -1,0 +1,3 @@
+export { createTdk, type Tdk } from './compose';
+export { type Config, ConfigError, loadConfig } from './config';
+export { createLogger } from './logger';

@@ -1,0 +1,144 @@
+import { testDatabaseKinds } from '@tdk/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../src/testing';
+
+describe.each(testDatabaseKinds)('HTTP host on %s', (kind) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(kind);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const get = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
+
+  it('answers /healthz and /readyz', async () => {
+    expect(await (await get('/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok' } });
+  });
+
+  it('serves the OpenAPI 3.1 document and the docs page', async () => {
+    const doc = (await (await get('/api/openapi.json')).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toContain('/tdk/info');
+    expect(doc.components.schemas.Error).toBeDefined();
+    const docs = await get('/docs/');
+    expect(docs.status).toBe(200);
+    const html = await docs.text();
+    expect(html).toContain('swagger-ui');
+    // Offline: every script and stylesheet comes from this server.
+    expect(html).not.toMatch(/(src|href)="https?:\/\//);
+    expect((await get('/docs/swagger-ui-bundle.js')).status).toBe(200);
+  });
+
+  it('serves a public procedure over REST and over tRPC', async () => {
+    const rest = (await (await get('/api/tdk/info')).json()) as { service: string; instance_id: string };
+    expect(rest).toMatchObject({ service: 'tdk', instance_id: server.tdk.services.instance.id });
+    const trpc = (await (await get('/trpc/system.info')).json()) as { result: { data: unknown } };
+    expect(trpc.result.data).toEqual(rest);
+  });
+
+  it('counts requests by route template and status in /metrics', async () => {
+    await get('/api/tdk/info');
+    await get('/no/such/thing/123');
+    const text = await (await get('/metrics')).text();
+    expect(text).toMatch(/tdk_http_requests_total\{method="GET",route="\/api\/tdk\/info",status="200"\} \d+/);
+    expect(text).toMatch(/tdk_http_requests_total\{method="GET",route="unmatched",status="404"\} \d+/);
+    expect(text).toContain('tdk_http_request_duration_seconds_bucket');
+    expect(text).not.toContain('/no/such/thing');
+  });
+
+  it('answers an unknown route with the documented error, as JSON', async () => {
+    for (const path of ['/nope', '/api/tdk/nope', '/api/nope']) {
+      const res = await get(path);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/application\/json/);
+      const body = (await res.json()) as { error: { code: string; request_id: string } };
+      expect(body).toEqual({
+        error: { code: 'not_found', message: expect.any(String), request_id: expect.stringMatching(/^req_/) },
+      });
+      expect(body.error.request_id).toBe(res.headers.get('x-request-id'));
+    }
+  });
+
+  it('answers a malformed JSON body with invalid_json and no stack', async () => {
+    for (const path of ['/api/tdk/info', '/api/tdk/anything']) {
+      const res = await get(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"agent_id": ',
+      });
+      expect(res.status).toBe(400);
+      const text = await res.text();
+      expect(JSON.parse(text)).toEqual({
+        error: {
+          code: 'invalid_json',
+          message: 'The request body is not valid JSON.',
+          request_id: expect.stringMatching(/^req_/),
+        },
+      });
+      expect(text).not.toMatch(/at .*\.(ts|js):\d+/);
+    }
+  });
+
+  it('refuses an oversized body with payload_too_large', async () => {
+    const body = JSON.stringify({ blob: 'x'.repeat(1_100_000) });
+    const res = await get('/api/tdk/info', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+  });
+
+  it('keeps a wrong method on a known REST path in the documented format', async () => {
+    const res = await get('/api/tdk/info', { method: 'DELETE' });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toMatch(
+      /not_found|method_not_allowed/,
+    );
+  });
+
+  it('keeps a caller-supplied request id when it is sane, and replaces it when not', async () => {
+    expect(
+      (await get('/healthz', { headers: { 'x-request-id': 'trace-abc.123' } })).headers.get('x-request-id'),
+    ).toBe('trace-abc.123');
+    expect(
+      (await get('/healthz', { headers: { 'x-request-id': 'bad id\twith tab' } })).headers.get(
+        'x-request-id',
+      ),
+    ).toMatch(/^req_/);
+  });
+
+  it('logs requests with their id and without credentials', async () => {
+    const secretBearer = 'tdk_test_SECRETbearerVALUE123456789';
+    const secretCookie = 'tdk_session=SECRETcookieVALUE987654321';
+    const res = await get('/api/tdk/info', {
+      headers: { authorization: `Bearer ${secretBearer}`, cookie: secretCookie },
+    });
+    const requestId = res.headers.get('x-request-id');
+    const raw = server.rawLogs();
+    expect(raw).not.toContain('SECRETbearerVALUE');
+    expect(raw).not.toContain('SECRETcookieVALUE');
+    const line = server.logs().find((l) => l.request_id === requestId);
+    expect(line).toBeDefined();
+    expect((line?.req as { headers: Record<string, string> }).headers.authorization).toBe('[redacted]');
+  });
+
+  it('reports not ready when the database is gone', async () => {
+    const other = await startTestServer(kind);
+    await other.tdk.database.close();
+    const res = await fetch(`${other.url}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'unavailable', checks: { database: 'unavailable' } });
+    await other.stop();
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The one error type the product raises on purpose. Its `code` is part of the public contract
+ * (clients switch on it), so codes are only ever added, never renamed.
+ */
+export const errorStatus = {
+  invalid_input: 400,
+  invalid_json: 400,
+  unauthenticated: 401,
+  payment_required: 402,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  bad_gateway: 502,
+  service_unavailable: 503,
+  gateway_timeout: 504,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Safe to show to the caller: never put a secret here. */
+  readonly details: Record<string, unknown> | undefined;
+  /** Extra response headers, e.g. Retry-After for rate limits. */
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.status = errorStatus[code];
+    this.details = options.details;
+    this.headers = options.headers;
+  }
+}
+
+export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
+
+/** The documented error body: `{ error: { code, message, request_id, details? } }`. */
+export interface ErrorBody {
+  error: {
+    code: string;
+    message: string;
+    request_id: string | undefined;
+    details?: Record<string, unknown>;
+  };
+}
+
+export function errorBody(
+  code: string,
+  message: string,
+  requestId: string | undefined,
+  details?: Record<string, unknown>,
+): ErrorBody {
+  return { error: { code, message, request_id: requestId, ...(details ? { details } : {}) } };
+}

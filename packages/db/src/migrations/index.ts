@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_foundation';
+
+/**
+ * Forward-only migrations, in order. Names never change once released; add a new file instead of
+ * editing an old one. Bundled as modules (not read from disk) so the same set runs everywhere.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};
