@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { ensureAdmin } from '@tdk/api';
+import { AppError } from '@tdk/core';
 import { connectDatabase, migrateToLatest } from '@tdk/db';
 import { createTdk } from './compose';
 import { type Config, ConfigError, loadConfig } from './config';
@@ -8,6 +10,8 @@ const usage = `Usage: tdk <command>
 Commands:
   start     Start the TDK server (embedded defaults when nothing is configured)
   migrate   Apply pending database migrations and exit
+  admin create --email <email> [--password <password>]
+            Create an admin account, or promote an existing account (and set its password)
   help      Show this help
 
 Configuration comes from environment variables; see .env.example.`;
@@ -28,6 +32,17 @@ async function start(config: Config): Promise<void> {
       `  Health     ${url}/healthz  ${url}/readyz`,
       `  Metrics    ${url}/metrics`,
       '',
+      ...(tdk.firstAdmin
+        ? [
+            `  Admin account  ${tdk.firstAdmin.email}`,
+            ...(tdk.firstAdmin.generatedPassword
+              ? [
+                  `  Admin password ${tdk.firstAdmin.generatedPassword}   (shown once; \`pnpm tdk admin create\` sets another)`,
+                ]
+              : []),
+            '',
+          ]
+        : []),
       '  Press Ctrl+C to stop.',
       '',
     ].join('\n'),
@@ -60,9 +75,40 @@ async function migrate(config: Config): Promise<void> {
   }
 }
 
+async function admin(config: Config, args: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { email: { type: 'string' }, password: { type: 'string' } },
+  });
+  if (positionals[0] !== 'create' || !values.email) {
+    throw new UsageError('Usage: tdk admin create --email <email> [--password <password>]');
+  }
+  const database = await connectDatabase(config.database);
+  try {
+    await migrateToLatest(database.db);
+    const result = await ensureAdmin(database.db, {
+      email: values.email,
+      ...(values.password ? { password: values.password } : {}),
+    });
+    process.stdout.write(
+      `${result.created ? 'Created' : 'Promoted'} admin ${result.email} (${result.userId}).\n`,
+    );
+    if (result.generatedPassword) process.stdout.write(`Password: ${result.generatedPassword}\n`);
+  } finally {
+    await database.close();
+  }
+}
+
+class UsageError extends Error {}
+
 async function main(argv: string[]): Promise<void> {
   const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
   const command = positionals[0] ?? 'help';
+  if (command === 'admin') {
+    await admin(loadConfig(), argv.slice(1));
+    return;
+  }
   if (command === 'help' || command === '--help') {
     process.stdout.write(`${usage}\n`);
     return;
@@ -78,7 +124,9 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof UsageError || (err instanceof AppError && err.status < 500)) {
+    process.stderr.write(`${err.message}\n`);
+  } else if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n\nSee .env.example for every setting and its default.\n`);
   } else {
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -1,7 +1,16 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { appRouter, ensureInstance, type Services } from '@tdk/api';
+import {
+  appRouter,
+  createAuthLimits,
+  ensureAdmin,
+  ensureInstance,
+  hasAdmin,
+  type LimiterFactory,
+  type Services,
+} from '@tdk/api';
 import { connectDatabase, type DatabaseHandle, migrateToLatest } from '@tdk/db';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import pkg from '../package.json' with { type: 'json' };
 import type { Config } from './config';
 import { createHttpApp } from './http/app';
@@ -13,6 +22,8 @@ export interface Tdk {
   database: DatabaseHandle;
   services: Services;
   app: ReturnType<typeof createHttpApp>;
+  /** The admin created at this start, if any; `generatedPassword` is for the console, never the log. */
+  firstAdmin: { email: string; generatedPassword: string | undefined } | undefined;
   /** Listens on the configured port (0 picks a free one) and resolves with the base URL. */
   listen(): Promise<string>;
   /** Stops taking requests, lets in-flight ones finish (up to the shutdown timeout), then closes adapters. */
@@ -33,8 +44,14 @@ export async function createTdk(
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
   const instance = await ensureInstance(database.db);
 
+  // One process: counters in memory. Shared stores (Postgres, Redis) arrive with multi-process limits.
+  const limiter: LimiterFactory = (options) => new RateLimiterMemory(options);
   const services: Services = {
     db: database.db,
+    tiers: config.tiers,
+    limiter,
+    auth: config.auth,
+    authLimits: createAuthLimits(limiter, config.auth, config.tiers),
     instance: {
       id: instance.id,
       version: pkg.version,
@@ -42,6 +59,8 @@ export async function createTdk(
       databaseKind: config.database.kind,
     },
   };
+
+  const firstAdmin = await bootstrapFirstAdmin(config, database, logger);
 
   const app = createHttpApp({
     router: appRouter,
@@ -59,6 +78,7 @@ export async function createTdk(
     database,
     services,
     app,
+    firstAdmin,
     listen: () =>
       new Promise((resolve, reject) => {
         const s = app.listen(config.server.port, config.server.host, (error?: Error) => {
@@ -81,4 +101,24 @@ async function closeServer(server: Server, timeoutMs: number): Promise<void> {
   const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
   await closed;
   clearTimeout(timer);
+}
+
+/**
+ * The first admin: from TDK_ADMIN_EMAIL/TDK_ADMIN_PASSWORD when set; on the embedded default with
+ * nothing set, admin@tdk.local with a generated password that the CLI prints once.
+ */
+async function bootstrapFirstAdmin(
+  config: Config,
+  database: DatabaseHandle,
+  logger: Logger,
+): Promise<Tdk['firstAdmin']> {
+  const { email, password } = config.bootstrapAdmin;
+  if (!email && config.database.kind !== 'pglite') return undefined;
+  if (await hasAdmin(database.db)) return undefined;
+  const result = await ensureAdmin(database.db, {
+    email: email ?? 'admin@tdk.local',
+    ...(password ? { password } : {}),
+  });
+  logger.info({ user: result.userId, email: result.email }, 'first admin account ready');
+  return { email: result.email, generatedPassword: result.generatedPassword };
 }

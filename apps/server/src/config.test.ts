@@ -33,4 +33,14 @@ describe('loadConfig', () => {
     expect(message).toContain('DATABASE_URL');
     expect(message).not.toContain('hunter2');
   });
+
+  it('overrides parts of the tier table from TDK_TIERS, amounts as bigints', () => {
+    const config = loadConfig({ TDK_TIERS: '{"free":{"callsPerMinute":5,"monthlySpendCap":"25000000"}}' });
+    expect(config.tiers.free.callsPerMinute).toBe(5);
+    expect(config.tiers.free.monthlySpendCap).toBe(25_000_000n);
+    expect(config.tiers.free.includedCallsPerDay).toBe(1_000);
+    expect(config.tiers.pro.monthlySpendCap).toBeNull();
+    expect(() => loadConfig({ TDK_TIERS: '{"gold":{}}' })).toThrow(/TDK_TIERS/);
+    expect(() => loadConfig({ TDK_TIERS: 'not json' })).toThrow(/TDK_TIERS: expected JSON/);
+  });
 });

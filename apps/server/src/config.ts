@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import type { AuthSettings } from '@tdk/api';
+import { resolveTiers, type Tier, type TierName } from '@tdk/core';
 import type { DatabaseTarget } from '@tdk/db';
 import { z } from 'zod';
 
@@ -6,6 +8,26 @@ import { z } from 'zod';
  * The only place that reads the environment. Every setting has an embedded default, so an empty
  * environment starts a complete local TDK; `.env.example` documents each variable.
  */
+const amount = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)])
+  .transform((v) => BigInt(v));
+const tierOverrideSchema = z
+  .object({
+    callsPerMinute: z.number().int().positive(),
+    includedCallsPerDay: z.number().int().positive().nullable(),
+    monthlySpendCap: amount.nullable(),
+    initialFunding: z.object({ usdc: amount, lamports: amount }),
+    usdcTopUp: z.object({ below: amount, to: amount }),
+    accountRequestsPerMinute: z.number().int().positive(),
+  })
+  .partial()
+  .strict();
+/** `TDK_TIERS` overrides parts of the default tier table, e.g. `{"free":{"callsPerMinute":50}}`; amounts in base units. */
+const tierOverridesSchema = z
+  .object({ free: tierOverrideSchema, paid: tierOverrideSchema, pro: tierOverrideSchema })
+  .partial()
+  .strict();
+
 const envSchema = z.object({
   TDK_HOST: z.string().min(1).default('127.0.0.1'),
   TDK_PORT: z.coerce.number().int().min(0).max(65_535).default(8787),
@@ -23,6 +45,27 @@ const envSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  TDK_TIERS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(tierOverridesSchema)
+    .optional(),
+  TDK_SESSION_TTL_DAYS: z.coerce.number().positive().max(365).default(30),
+  TDK_LOGIN_FREE_ATTEMPTS: z.coerce.number().int().min(0).max(100).default(3),
+  TDK_LOGIN_MAX_FAILS: z.coerce.number().int().min(1).max(1_000).default(10),
+  TDK_LOGIN_BLOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  TDK_LOGIN_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(250),
+  TDK_LOGIN_MAX_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
+  TDK_LOGIN_IP_FAILS_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  TDK_ADMIN_EMAIL: z.string().optional(),
+  TDK_ADMIN_PASSWORD: z.string().optional(),
 });
 
 export interface Config {
@@ -38,6 +81,10 @@ export interface Config {
   dataDir: string;
   database: DatabaseTarget;
   log: { level: z.infer<typeof envSchema>['LOG_LEVEL'] };
+  tiers: Record<TierName, Tier>;
+  auth: AuthSettings;
+  /** First admin, created at start when no admin exists yet. */
+  bootstrapAdmin: { email: string | undefined; password: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -69,6 +116,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     database: databaseTarget(e.DATABASE_URL, dataDir, e.DATABASE_POOL_SIZE),
     log: { level: e.LOG_LEVEL },
+    tiers: resolveTiers(e.TDK_TIERS),
+    auth: {
+      sessionTtlMs: e.TDK_SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
+      login: {
+        freeAttempts: e.TDK_LOGIN_FREE_ATTEMPTS,
+        maxConsecutiveFails: e.TDK_LOGIN_MAX_FAILS,
+        blockSeconds: e.TDK_LOGIN_BLOCK_SECONDS,
+        delayBaseMs: e.TDK_LOGIN_DELAY_MS,
+        maxDelayMs: e.TDK_LOGIN_MAX_DELAY_MS,
+        ipFailsPerDay: e.TDK_LOGIN_IP_FAILS_PER_DAY,
+      },
+    },
+    bootstrapAdmin: { email: e.TDK_ADMIN_EMAIL, password: e.TDK_ADMIN_PASSWORD },
   };
 }
 

@@ -41,11 +41,28 @@ describe('tdk CLI', () => {
     expect(first.output()).toMatch(/Metrics\s+http:\/\/\S+\/metrics/);
     expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
     const before = (await (await fetch(`${first.url}/api/tdk/info`)).json()) as { instance_id: string };
+    // The embedded default's first admin, with a password printed once on the console and never logged.
+    const password = first.output().match(/Admin password (\S+)/)?.[1];
+    expect(first.output()).toContain('Admin account  admin@tdk.local');
+    expect(password).toBeDefined();
+    expect(
+      first
+        .output()
+        .split('\n')
+        .filter((line) => line.includes(password ?? '')).length,
+    ).toBe(1);
+    const signedIn = await fetch(`${first.url}/api/tdk/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@tdk.local', password }),
+    });
+    expect(((await signedIn.json()) as { user: { role: string } }).user.role).toBe('admin');
     const exited = exitOf(first.child);
     first.child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
     const second = await startCli();
+    expect(second.output()).not.toContain('Admin password');
     const after = (await (await fetch(`${second.url}/api/tdk/info`)).json()) as { instance_id: string };
     expect(after.instance_id).toBe(before.instance_id);
     const exitedAgain = exitOf(second.child);
@@ -66,6 +83,41 @@ describe('tdk CLI', () => {
     expect(stderr).toContain('TDK_PORT');
     expect(stderr).toContain('Invalid configuration');
   }, 30_000);
+
+  it('creates, then promotes, an admin from the command line', async () => {
+    const run = (...args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [bin, ...args], {
+          env: { PATH: process.env.PATH, TDK_DATA_DIR: dataDir },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+        });
+        child.stderr.on('data', (c: Buffer) => {
+          out += c.toString();
+        });
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+    const created = await run('admin', 'create', '--email', 'ops@example.com');
+    expect(created.code).toBe(0);
+    expect(created.out).toMatch(/Created admin ops@example.com \(usr_[a-z2-7]+\)/);
+    expect(created.out).toMatch(/Password: \S{20,}/);
+    const promoted = await run(
+      'admin',
+      'create',
+      '--email',
+      'OPS@example.com',
+      '--password',
+      'another long passphrase',
+    );
+    expect(promoted.code).toBe(0);
+    expect(promoted.out).toContain('Promoted admin ops@example.com');
+    const weak = await run('admin', 'create', '--email', 'x@example.com', '--password', 'short');
+    expect(weak.code).toBe(1);
+    expect(weak.out).toContain('at least 10 characters');
+  }, 60_000);
 
   it('migrates on demand', async () => {
     const child = spawn(process.execPath, [bin, 'migrate'], {

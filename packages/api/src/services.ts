@@ -1,12 +1,48 @@
+import type { Tier, TierName } from '@tdk/core';
 import type { Database } from '@tdk/db';
 import type { Kysely } from 'kysely';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { AuthLimits } from './auth/limits';
+
+export interface LimiterOptions {
+  /** Namespace of the counters, e.g. `login_email_ip`. */
+  keyPrefix: string;
+  points: number;
+  /** Window in seconds. */
+  duration: number;
+  blockDuration?: number;
+}
+
+/** Builds a rate limiter on the configured store (memory, Postgres or Redis). */
+export type LimiterFactory = (options: LimiterOptions) => RateLimiterAbstract;
+
+export interface AuthSettings {
+  /** Session lifetime; a session used in its second half is extended by a full lifetime. */
+  sessionTtlMs: number;
+  login: {
+    /** Failed attempts (per email and IP) answered at full speed before delays start. */
+    freeAttempts: number;
+    /** Consecutive failures (per email and IP) that block that email from that IP. */
+    maxConsecutiveFails: number;
+    blockSeconds: number;
+    /** First delay; each further failure doubles it, up to `maxDelayMs`. */
+    delayBaseMs: number;
+    maxDelayMs: number;
+    /** Failures from one IP, any email, per day before the IP is blocked for a day. */
+    ipFailsPerDay: number;
+  };
+}
 
 /**
  * Everything the use cases act through, built once by the composition root. Adapters (chain,
- * marketplace, billing, limits) join here as their issues land.
+ * marketplace, billing) join here as their issues land.
  */
 export interface Services {
   db: Kysely<Database>;
+  tiers: Record<TierName, Tier>;
+  limiter: LimiterFactory;
+  auth: AuthSettings;
+  authLimits: AuthLimits;
   /** Facts about this installation, shown by the info endpoint. */
   instance: { id: string; version: string; startedAt: Date; databaseKind: string };
 }

@@ -1,14 +1,22 @@
-import { isAppError } from '@tdk/core';
+import { AppError, isAppError } from '@tdk/core';
 import { initTRPC } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
+import { isRateLimiterRes, rateLimited, rateLimitHeaders } from './auth/limits';
+import { type UserRow, validateSessionToken } from './auth/sessions';
 import { toAppError, toTRPCError } from './errors';
 import type { Services } from './services';
 
-/** What every procedure sees: who asks (later: session, API key) and the services to act with. */
+/** What every procedure sees: who asks, from where, and the services to act with. */
 export interface Context {
   requestId: string;
   ip: string | undefined;
   userAgent: string | undefined;
+  /** The bearer token, or else the session cookie, the request carried. */
+  credential: string | undefined;
+  /** Sets or clears the HttpOnly session cookie the admin app signs in with. */
+  sessionCookie: { set(token: string, expiresAt: Date): void; clear(): void };
+  /** Extra headers for a successful answer (rate-limit headers). */
+  responseHeaders: Record<string, string>;
   services: Services;
 }
 
@@ -46,6 +54,37 @@ const appErrors = t.middleware(async ({ next }) => {
 });
 
 export const router = t.router;
-export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(appErrors);
+
+/** A signed-in user (session token as Bearer or cookie), active, within their tier's account rate. */
+export const signedInProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const { services } = ctx;
+  if (!ctx.credential)
+    throw new AppError('unauthenticated', 'Sign in first: send your session token as a Bearer token.');
+  const found = await validateSessionToken(services.db, ctx.credential, services.auth.sessionTtlMs);
+  if (!found) throw new AppError('unauthenticated', 'The session is invalid or has expired. Sign in again.');
+  if (found.user.status !== 'active') {
+    throw new AppError('account_suspended', 'This account is suspended. Contact support.');
+  }
+  const limit = services.tiers[found.user.tier].accountRequestsPerMinute;
+  try {
+    const res = await services.authLimits.accountByTier[found.user.tier].consume(found.user.id);
+    Object.assign(ctx.responseHeaders, rateLimitHeaders(limit, res));
+  } catch (rejection) {
+    if (!isRateLimiterRes(rejection)) throw rejection;
+    throw rateLimited(
+      `Too many account requests: your tier allows ${limit} per minute.`,
+      rejection.msBeforeNext,
+      rateLimitHeaders(limit, rejection),
+    );
+  }
+  return next({
+    ctx: { user: found.user as UserRow, session: { id: found.sessionId, expiresAt: found.expiresAt } },
+  });
+});
+
+export const adminProcedure = signedInProcedure.use(({ ctx, next }) => {
+  if (ctx.user.role !== 'admin') throw new AppError('forbidden', 'This needs an admin account.');
+  return next();
+});

@@ -11,6 +11,9 @@ export const idPrefixes = {
   request: 'req',
   instance: 'ins',
   audit: 'aud',
+  key: 'key',
+  wallet: 'wal',
+  call: 'call',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

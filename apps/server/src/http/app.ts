@@ -1,7 +1,7 @@
 import { type AppRouter, type Context, createOpenApiDocument, type Services, toAppError } from '@tdk/api';
 import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { createOpenApiExpressMiddleware } from 'trpc-to-openapi';
 import type { Logger } from '../logger';
@@ -9,6 +9,18 @@ import { documentedRestErrors, errorHandler, notFound } from './errors';
 import { createHttpMetrics } from './metrics';
 import { requestContext, requestIdOf } from './request-context';
 import { createRouteLabeler } from './route-label';
+import { credentialOf, sessionCookieFor } from './session-cookie';
+
+/**
+ * `curl -X POST …/auth/logout` sends no body and no content type; the REST adapter would answer 415.
+ * A request without a body has nothing to misread, so it is taken as JSON.
+ */
+const bodylessPostsAsJson: RequestHandler = (req, _res, next) => {
+  const hasBody =
+    Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody && !req.headers['content-type']) req.headers['content-type'] = 'application/json';
+  next();
+};
 
 export interface ReadinessCheck {
   name: string;
@@ -39,15 +51,18 @@ export function createHttpApp(options: HttpAppOptions): Express {
     }),
   );
 
-  const createContext = ({ req }: { req: Request }): Context => ({
+  const createContext = ({ req, res }: { req: Request; res: Response }): Context => ({
     requestId: requestIdOf(req),
     ip: req.ip,
     userAgent: req.get('user-agent'),
+    credential: credentialOf(req),
+    sessionCookie: sessionCookieFor(req, res),
+    responseHeaders: {},
     services,
   });
-  const responseMeta = ({ errors }: { errors: TRPCError[] }) => {
+  const responseMeta = ({ errors, ctx }: { errors: TRPCError[]; ctx?: Context | undefined }) => {
     const [first] = errors;
-    if (!first) return {};
+    if (!first) return { headers: ctx?.responseHeaders ?? {} };
     const error = toAppError(first);
     return { status: error.status, headers: error.headers ?? {} };
   };
@@ -108,6 +123,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(
     '/api',
     express.json({ limit: options.maxBodyBytes }),
+    bodylessPostsAsJson,
     documentedRestErrors,
     createOpenApiExpressMiddleware({
       router,

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { assertPasswordAcceptable, newId, normaliseEmail } from '@tdk/core';
+import type { Database } from '@tdk/db';
+import type { Kysely } from 'kysely';
+import { recordAudit } from '../audit/record';
+import { hashPassword } from '../auth/passwords';
+
+export interface BootstrapResult {
+  userId: string;
+  email: string;
+  /** True when the account was created rather than promoted. */
+  created: boolean;
+  /** Set when TDK chose the password: show it once to the operator, never log it. */
+  generatedPassword: string | undefined;
+}
+
+/**
+ * Creates an admin account, or promotes an existing account to admin (setting the password when one
+ * is given). For the CLI and the embedded default's first start; audited as a system action.
+ */
+export async function ensureAdmin(
+  db: Kysely<Database>,
+  request: { email: string; password?: string },
+): Promise<BootstrapResult> {
+  const email = normaliseEmail(request.email);
+  const generatedPassword = request.password ? undefined : randomBytes(18).toString('base64url');
+  const password = request.password ?? generatedPassword!;
+  assertPasswordAcceptable(password, email);
+  const passwordHash = await hashPassword(password);
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx
+      .selectFrom('app_user')
+      .select('id')
+      .where('email', '=', email)
+      .forUpdate()
+      .executeTakeFirst();
+    const origin = { ip: undefined, userAgent: 'tdk-cli' };
+    if (existing) {
+      await trx
+        .updateTable('app_user')
+        .set({
+          role: 'admin',
+          updated_at: new Date(),
+          ...(request.password ? { password_hash: passwordHash } : {}),
+        })
+        .where('id', '=', existing.id)
+        .execute();
+      await recordAudit(trx, origin, {
+        actor: { type: 'system' },
+        action: 'user.promoted_to_admin',
+        target: { type: 'user', id: existing.id },
+        details: { password_set: Boolean(request.password) },
+      });
+      return { userId: existing.id, email, created: false, generatedPassword: undefined };
+    }
+    const id = newId('user');
+    await trx
+      .insertInto('app_user')
+      .values({ id, email, password_hash: passwordHash, role: 'admin' })
+      .execute();
+    await recordAudit(trx, origin, {
+      actor: { type: 'system' },
+      action: 'user.admin_created',
+      target: { type: 'user', id },
+      details: { email },
+    });
+    return { userId: id, email, created: true, generatedPassword };
+  });
+}
+
+export async function hasAdmin(db: Kysely<Database>): Promise<boolean> {
+  const row = await db
+    .selectFrom('app_user')
+    .select('id')
+    .where('role', '=', 'admin')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,45 @@
+import { AppError, assertPasswordAcceptable } from '@tdk/core';
+import { z } from 'zod';
+import { recordAudit } from '../audit/record';
+import { signedInProcedure } from '../trpc';
+import { hashPassword, verifyPassword } from './passwords';
+
+/** Changing the password signs out every other session: whoever knew the old one is locked out. */
+export const changePassword = signedInProcedure
+  .meta({
+    openapi: {
+      method: 'POST',
+      path: '/tdk/auth/password',
+      tags: ['auth'],
+      summary: 'Change the password',
+      description: 'Needs the current password. Every other session of the account is signed out.',
+    },
+  })
+  .input(z.object({ current_password: z.string().max(1_000), new_password: z.string().max(1_000) }))
+  .output(z.object({ signed_out_sessions: z.number().int() }))
+  .mutation(async ({ ctx, input }) => {
+    if (!(await verifyPassword(ctx.user.password_hash, input.current_password))) {
+      throw new AppError('invalid_credentials', 'The current password is not correct.');
+    }
+    assertPasswordAcceptable(input.new_password, ctx.user.email);
+    const passwordHash = await hashPassword(input.new_password);
+    const signedOut = await ctx.services.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('app_user')
+        .set({ password_hash: passwordHash, updated_at: new Date() })
+        .where('id', '=', ctx.user.id)
+        .execute();
+      const deleted = await trx
+        .deleteFrom('session')
+        .where('user_id', '=', ctx.user.id)
+        .where('id', '!=', ctx.session.id)
+        .executeTakeFirst();
+      await recordAudit(trx, ctx, {
+        actor: { type: 'user', id: ctx.user.id },
+        action: 'auth.password_changed',
+        target: { type: 'user', id: ctx.user.id },
+      });
+      return Number(deleted.numDeletedRows);
+    });
+    return { signed_out_sessions: signedOut };
+  });

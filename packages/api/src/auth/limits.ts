@@ -1,0 +1,65 @@
+import { AppError, type TierName, tierNames } from '@tdk/core';
+import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import type { AuthSettings, LimiterFactory, Services } from '../services';
+
+/** The limiters of the account surface, built once at start-up on the configured store. */
+export interface AuthLimits {
+  loginByEmailAndIp: RateLimiterAbstract;
+  loginByIp: RateLimiterAbstract;
+  accountByTier: Record<TierName, RateLimiterAbstract>;
+}
+
+export function createAuthLimits(
+  limiter: LimiterFactory,
+  settings: AuthSettings,
+  tiers: Services['tiers'],
+): AuthLimits {
+  const day = 24 * 60 * 60;
+  return {
+    // Counts consecutive failures; reset on success. Points above the maximum so `consume` never
+    // rejects: the login use case decides when to block.
+    loginByEmailAndIp: limiter({
+      keyPrefix: 'login_fail_email_ip',
+      points: settings.login.maxConsecutiveFails + 1,
+      duration: day,
+    }),
+    loginByIp: limiter({
+      keyPrefix: 'login_fail_ip',
+      points: settings.login.ipFailsPerDay,
+      duration: day,
+      blockDuration: day,
+    }),
+    accountByTier: Object.fromEntries(
+      tierNames.map((tier) => [
+        tier,
+        limiter({ keyPrefix: `account_${tier}`, points: tiers[tier].accountRequestsPerMinute, duration: 60 }),
+      ]),
+    ) as Record<TierName, RateLimiterAbstract>,
+  };
+}
+
+/** Standard rate-limit headers (IETF draft `RateLimit-*`) plus Retry-After when exhausted. */
+export function rateLimitHeaders(limit: number, res: RateLimiterRes): Record<string, string> {
+  return {
+    'RateLimit-Limit': String(limit),
+    'RateLimit-Remaining': String(Math.max(0, res.remainingPoints)),
+    'RateLimit-Reset': String(Math.ceil(res.msBeforeNext / 1000)),
+  };
+}
+
+export function rateLimited(
+  message: string,
+  msBeforeNext: number,
+  headers: Record<string, string> = {},
+): AppError {
+  const retryAfter = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new AppError('rate_limited', message, {
+    details: { retry_after_seconds: retryAfter },
+    headers: { ...headers, 'Retry-After': String(retryAfter) },
+  });
+}
+
+/** rate-limiter-flexible rejects with a RateLimiterRes when out of points, or an Error when its store fails. */
+export function isRateLimiterRes(value: unknown): value is RateLimiterRes {
+  return typeof value === 'object' && value !== null && 'msBeforeNext' in value && !(value instanceof Error);
+}

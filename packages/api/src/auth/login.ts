@@ -1,0 +1,104 @@
+import { AppError, normaliseEmail } from '@tdk/core';
+import { recordAudit } from '../audit/record';
+import { publicProcedure } from '../trpc';
+import { rateLimited } from './limits';
+import { decoyPasswordHash, verifyPassword } from './passwords';
+import { sessionDto, userDto, ZCredentials, ZSignedIn } from './schemas';
+import { createSession } from './sessions';
+
+// One answer for "no such email" and "wrong password": the response must not reveal which.
+const invalidCredentials = () => new AppError('invalid_credentials', 'The email or password is not correct.');
+
+/**
+ * Brute-force protection follows rate-limiter-flexible's login recipe: consecutive failures per
+ * email-and-IP slow the answers down, then block that email from that IP for a while; failures per
+ * IP across all emails block the IP for a day. A success clears the email's count.
+ */
+export const login = publicProcedure
+  .meta({
+    openapi: {
+      method: 'POST',
+      path: '/tdk/auth/login',
+      tags: ['auth'],
+      summary: 'Start a session',
+      description:
+        'Returns a session token for `Authorization: Bearer`, and sets an HttpOnly cookie for the admin app. Repeated failures are slowed down, then answered with 429.',
+      protect: false,
+    },
+  })
+  .input(ZCredentials)
+  .output(ZSignedIn)
+  .mutation(async ({ ctx, input }) => {
+    const { db, auth, authLimits } = ctx.services;
+    const settings = auth.login;
+    let email: string;
+    try {
+      email = normaliseEmail(input.email);
+    } catch {
+      throw invalidCredentials();
+    }
+    const ip = ctx.ip ?? 'unknown';
+    const emailKey = `${email}|${ip}`;
+
+    const [byEmail, byIp] = await Promise.all([
+      authLimits.loginByEmailAndIp.get(emailKey),
+      authLimits.loginByIp.get(ip),
+    ]);
+    if (byIp && byIp.consumedPoints > settings.ipFailsPerDay) {
+      throw rateLimited('Too many failed sign-ins from this address. Try again later.', byIp.msBeforeNext);
+    }
+    const fails = byEmail?.consumedPoints ?? 0;
+    if (byEmail && fails >= settings.maxConsecutiveFails) {
+      throw rateLimited('Too many failed sign-ins for this account. Try again later.', byEmail.msBeforeNext);
+    }
+    if (fails >= settings.freeAttempts) {
+      const delay = Math.min(
+        settings.delayBaseMs * 2 ** (fails - settings.freeAttempts),
+        settings.maxDelayMs,
+      );
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+
+    const user = await db.selectFrom('app_user').selectAll().where('email', '=', email).executeTakeFirst();
+    const passwordOk = await verifyPassword(
+      user?.password_hash ?? (await decoyPasswordHash()),
+      input.password,
+    );
+
+    if (!user || !passwordOk) {
+      const failed = await authLimits.loginByEmailAndIp.penalty(emailKey);
+      if (failed.consumedPoints >= settings.maxConsecutiveFails) {
+        await authLimits.loginByEmailAndIp.block(emailKey, settings.blockSeconds);
+      }
+      await authLimits.loginByIp.penalty(ip);
+      await recordAudit(db, ctx, {
+        actor: { type: 'anonymous' },
+        action: 'auth.login_failed',
+        ...(user ? { target: { type: 'user', id: user.id } } : {}),
+        details: { email, consecutive_failures: failed.consumedPoints },
+      });
+      throw invalidCredentials();
+    }
+    if (user.status !== 'active') {
+      await recordAudit(db, ctx, {
+        actor: { type: 'user', id: user.id },
+        action: 'auth.login_refused',
+        target: { type: 'user', id: user.id },
+        details: { reason: 'suspended' },
+      });
+      throw new AppError('account_suspended', 'This account is suspended. Contact support.');
+    }
+
+    await authLimits.loginByEmailAndIp.delete(emailKey);
+    const session = await db.transaction().execute(async (trx) => {
+      const issued = await createSession(trx, user.id, ctx, auth.sessionTtlMs);
+      await recordAudit(trx, ctx, {
+        actor: { type: 'user', id: user.id },
+        action: 'auth.login',
+        target: { type: 'user', id: user.id },
+      });
+      return issued;
+    });
+    ctx.sessionCookie.set(session.token, session.expiresAt);
+    return { user: userDto(user), session: sessionDto(session) };
+  });

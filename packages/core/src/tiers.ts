@@ -1,0 +1,60 @@
+/**
+ * Tiers and their limits: one table, defaults from the product spec, overridable by configuration
+ * without code. Money is in base units: USDC micro-dollars (6 decimals) and SOL lamports.
+ */
+export const tierNames = ['free', 'paid', 'pro'] as const;
+export type TierName = (typeof tierNames)[number];
+
+export interface Tier {
+  /** Paid calls per minute per API key. */
+  callsPerMinute: number;
+  /** Included calls per day per API key; null = unlimited. */
+  includedCallsPerDay: number | null;
+  /** Developer spend cap per month, micro-USD; null = none. */
+  monthlySpendCap: bigint | null;
+  /** What a new dedicated wallet receives from the treasury. */
+  initialFunding: { usdc: bigint; lamports: bigint };
+  /** When the wallet's USDC falls below `below`, the treasury refills it to `to`. */
+  usdcTopUp: { below: bigint; to: bigint };
+  /** Account and dashboard requests per minute per user. */
+  accountRequestsPerMinute: number;
+}
+
+const usd = (dollars: number) => BigInt(Math.round(dollars * 1_000_000));
+const sol = (amount: number) => BigInt(Math.round(amount * 1_000_000_000));
+
+export const defaultTiers: Record<TierName, Tier> = {
+  free: {
+    callsPerMinute: 100,
+    includedCallsPerDay: 1_000,
+    monthlySpendCap: usd(10),
+    initialFunding: { usdc: usd(10), lamports: sol(0.01) },
+    usdcTopUp: { below: usd(5), to: usd(10) },
+    accountRequestsPerMinute: 10,
+  },
+  paid: {
+    callsPerMinute: 1_000,
+    includedCallsPerDay: null,
+    monthlySpendCap: usd(1_000),
+    initialFunding: { usdc: usd(50), lamports: sol(0.05) },
+    usdcTopUp: { below: usd(5), to: usd(50) },
+    accountRequestsPerMinute: 100,
+  },
+  pro: {
+    callsPerMinute: 10_000,
+    includedCallsPerDay: null,
+    monthlySpendCap: null,
+    initialFunding: { usdc: usd(200), lamports: sol(0.1) },
+    usdcTopUp: { below: usd(20), to: usd(200) },
+    accountRequestsPerMinute: 1_000,
+  },
+};
+
+/** A partial override per tier, as configuration supplies it (amounts as integer strings or numbers). */
+export type TierOverrides = Partial<Record<TierName, Partial<Tier>>>;
+
+export function resolveTiers(overrides: TierOverrides = {}): Record<TierName, Tier> {
+  return Object.fromEntries(
+    tierNames.map((name) => [name, { ...defaultTiers[name], ...overrides[name] }]),
+  ) as Record<TierName, Tier>;
+}
