@@ -1,0 +1,105 @@
+import {
+  createAssociatedTokenAccountIdempotentInstruction,
+  createTransferCheckedInstruction,
+  getAssociatedTokenAddressSync,
+} from '@solana/spl-token';
+import {
+  ComputeBudgetProgram,
+  type Keypair,
+  PublicKey,
+  SystemProgram,
+  TransactionInstruction,
+  TransactionMessage,
+  VersionedTransaction,
+} from '@solana/web3.js';
+import bs58 from 'bs58';
+
+/** Transaction building shared by both adapters (and the embedded chain's own mint and funding). */
+
+export const USDC_DECIMALS = 6;
+export const MAINNET_USDC_MINT = 'EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v';
+const MEMO_PROGRAM_ID = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
+
+export interface PriorityFee {
+  microLamportsPerUnit: bigint;
+  /** Set explicitly so the fee (price × limit) is known in advance. */
+  computeUnitLimit: number;
+}
+
+export interface SignedTransaction {
+  /** The first signature (the fee payer's), base58: the transaction's id. */
+  signature: string;
+  transaction: VersionedTransaction;
+  /** The wire bytes: signed once, and resent as they are. */
+  bytes: Uint8Array;
+}
+
+export interface Blockhash {
+  blockhash: string;
+  lastValidBlockHeight: number;
+}
+
+/** Recipients may be program-derived addresses, so off-curve owners are allowed. */
+export const associatedTokenAddress = (owner: PublicKey, mint: PublicKey): PublicKey =>
+  getAssociatedTokenAddressSync(mint, owner, true);
+
+export function usdcTransferInstructions(
+  payer: PublicKey,
+  mint: PublicKey,
+  transfers: Array<{ to: PublicKey; amount: bigint }>,
+): TransactionInstruction[] {
+  const source = associatedTokenAddress(payer, mint);
+  return transfers.flatMap(({ to, amount }) => {
+    const destination = associatedTokenAddress(to, mint);
+    return [
+      createAssociatedTokenAccountIdempotentInstruction(payer, destination, to, mint),
+      createTransferCheckedInstruction(source, mint, destination, payer, amount, USDC_DECIMALS),
+    ];
+  });
+}
+
+export const solTransferInstruction = (
+  from: PublicKey,
+  to: PublicKey,
+  lamports: bigint,
+): TransactionInstruction => SystemProgram.transfer({ fromPubkey: from, toPubkey: to, lamports });
+
+export const memoInstruction = (memo: string): TransactionInstruction =>
+  new TransactionInstruction({ programId: MEMO_PROGRAM_ID, keys: [], data: Buffer.from(memo, 'utf8') });
+
+export const priorityFeeInstructions = (fee: PriorityFee): TransactionInstruction[] => [
+  ComputeBudgetProgram.setComputeUnitLimit({ units: fee.computeUnitLimit }),
+  ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee.microLamportsPerUnit }),
+];
+
+/** A legacy transaction paid by the first signer. */
+export function signTransaction(
+  instructions: TransactionInstruction[],
+  signers: Keypair[],
+  blockhash: string,
+): SignedTransaction {
+  const [payer] = signers;
+  if (!payer) throw new RangeError('a transaction needs a fee payer');
+  const message = new TransactionMessage({
+    payerKey: payer.publicKey,
+    recentBlockhash: blockhash,
+    instructions,
+  }).compileToLegacyMessage();
+  const transaction = new VersionedTransaction(message);
+  transaction.sign(signers);
+  return signedTransaction(transaction);
+}
+
+export function signedTransaction(transaction: VersionedTransaction): SignedTransaction {
+  return {
+    signature: bs58.encode(transaction.signatures[0]!),
+    transaction,
+    bytes: transaction.serialize(),
+  };
+}
+
+/** The programs a transaction's instructions call, by instruction index. */
+export function instructionPrograms(transaction: VersionedTransaction): PublicKey[] {
+  const { compiledInstructions, staticAccountKeys } = transaction.message;
+  return compiledInstructions.map((instruction) => staticAccountKeys[instruction.programIdIndex]!);
+}
