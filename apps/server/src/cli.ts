@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ensureAdmin } from '@tdk/api';
+import { ensureAdmin, reconcileBalances, rewrapWalletKeys } from '@tdk/api';
 import { AppError } from '@tdk/core';
 import { connectDatabase, migrateToLatest } from '@tdk/db';
-import { createTdk } from './compose';
+import { createTdk, type Tdk } from './compose';
 import { type Config, ConfigError, loadConfig } from './config';
 
 const usage = `Usage: tdk <command>
@@ -10,6 +10,9 @@ const usage = `Usage: tdk <command>
 Commands:
   start     Start the TDK server (embedded defaults when nothing is configured)
   migrate   Apply pending database migrations and exit
+  reconcile Compare every wallet's ledger balances with the chain; exit 1 on any difference
+  vault rotate
+            Re-wrap every wallet key under the current WALLET_ENCRYPTION_KEY (resumable)
   admin create --email <email> [--password <password>]
             Create an admin account, or promote an existing account (and set its password)
   help      Show this help
@@ -100,6 +103,36 @@ async function admin(config: Config, args: string[]): Promise<void> {
   }
 }
 
+/** Runs `work` against a fully composed TDK that serves no HTTP (the embedded database allows one process). */
+async function withTdk(config: Config, work: (tdk: Tdk) => Promise<void>): Promise<void> {
+  const tdk = await createTdk({ ...config, log: { level: 'warn' } });
+  try {
+    await work(tdk);
+  } finally {
+    await tdk.stop();
+  }
+}
+
+async function reconcile(config: Config): Promise<void> {
+  await withTdk(config, async (tdk) => {
+    const report = await reconcileBalances(tdk.services);
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (report.differences.length > 0) process.exitCode = 1;
+  });
+}
+
+async function vault(config: Config, args: string[]): Promise<void> {
+  if (args[0] !== 'rotate') throw new UsageError('Usage: tdk vault rotate');
+  await withTdk(config, async (tdk) => {
+    const { rewrapped } = await rewrapWalletKeys(tdk.services, {
+      onProgress: (done) => process.stdout.write(`re-wrapped ${done}\n`),
+    });
+    process.stdout.write(
+      `Done: ${rewrapped} wallet keys now under KEK version ${tdk.services.vault.currentVersion}.\n`,
+    );
+  });
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
@@ -109,11 +142,15 @@ async function main(argv: string[]): Promise<void> {
     await admin(loadConfig(), argv.slice(1));
     return;
   }
+  if (command === 'vault') {
+    await vault(loadConfig(), argv.slice(1));
+    return;
+  }
   if (command === 'help' || command === '--help') {
     process.stdout.write(`${usage}\n`);
     return;
   }
-  const commands: Record<string, (config: Config) => Promise<void>> = { start, migrate };
+  const commands: Record<string, (config: Config) => Promise<void>> = { start, migrate, reconcile };
   const run = commands[command];
   if (!run) {
     process.stderr.write(`Unknown command "${command}".\n\n${usage}\n`);

@@ -2,19 +2,26 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   appRouter,
+  checkTreasuryFloat,
   createAuthLimits,
   ensureAdmin,
   ensureInstance,
+  ensureTreasury,
   hasAdmin,
   type LimiterFactory,
   type Services,
 } from '@tdk/api';
+import { generateKeypair, parseSecretKey } from '@tdk/chain';
 import { connectDatabase, type DatabaseHandle, migrateToLatest } from '@tdk/db';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import pkg from '../package.json' with { type: 'json' };
+import { createAlertSink } from './alerts';
+import { createChain, isEmbeddedChain } from './chain';
 import type { Config } from './config';
 import { createHttpApp } from './http/app';
 import { createLogger, type Logger } from './logger';
+import { loadKeyring } from './wallet-kek';
 
 export interface Tdk {
   config: Config;
@@ -44,6 +51,12 @@ export async function createTdk(
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
   const instance = await ensureInstance(database.db);
 
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tdk_' });
+  const alerts = createAlertSink({ logger, registry, webhookUrl: config.alertWebhookUrl });
+  const vault = loadKeyring(config.walletKek, logger);
+  const chain = await createChain(config.chain, database, vault);
+
   // One process: counters in memory. Shared stores (Postgres, Redis) arrive with multi-process limits.
   const limiter: LimiterFactory = (options) => new RateLimiterMemory(options);
   const services: Services = {
@@ -52,6 +65,11 @@ export async function createTdk(
     limiter,
     auth: config.auth,
     authLimits: createAuthLimits(limiter, config.auth, config.tiers),
+    chain,
+    newKeypair: generateKeypair,
+    vault,
+    treasury: { floatUsdc: config.treasury.floatUsdc },
+    alerts,
     instance: {
       id: instance.id,
       version: pkg.version,
@@ -61,12 +79,30 @@ export async function createTdk(
   };
 
   const firstAdmin = await bootstrapFirstAdmin(config, database, logger);
+  const treasury = await ensureTreasury(services, {
+    ...(config.treasury.importSecretKey
+      ? { importKeypair: parseSecretKey(config.treasury.importSecretKey) }
+      : {}),
+    ...(isEmbeddedChain(chain)
+      ? {
+          embeddedSeed: {
+            ...embeddedTreasurySeed(config.treasury.floatUsdc),
+            fund: (owner, amounts) => chain.fund(owner, amounts),
+          },
+        }
+      : {}),
+  });
+  await checkTreasuryFloat(services, treasury);
 
   const app = createHttpApp({
     router: appRouter,
     services,
     logger,
-    readiness: [{ name: 'database', check: database.ping }],
+    readiness: [
+      { name: 'database', check: database.ping },
+      { name: 'chain', check: () => chain.ping() },
+    ],
+    registry,
     maxBodyBytes: config.server.maxBodyBytes,
     trustProxy: config.server.trustProxy,
   });
@@ -121,4 +157,9 @@ async function bootstrapFirstAdmin(
   });
   logger.info({ user: result.userId, email: result.email }, 'first admin account ready');
   return { email: result.email, generatedPassword: result.generatedPassword };
+}
+
+/** The embedded chain's treasury starts with its float in USDC and enough SOL for thousands of wallets. */
+function embeddedTreasurySeed(floatUsdc: bigint) {
+  return { usdc: floatUsdc, lamports: 100_000_000_000n };
 }

@@ -10,7 +10,10 @@ describe('loadConfig', () => {
   });
 
   it('reads Postgres, in-memory and empty values', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@localhost:5432/tdk' }).database).toMatchObject({
+    const kek = 'ab'.repeat(32);
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres://u:p@localhost:5432/tdk', WALLET_ENCRYPTION_KEY: kek }).database,
+    ).toMatchObject({
       kind: 'postgres',
       url: 'postgres://u:p@localhost:5432/tdk',
     });
@@ -32,6 +35,32 @@ describe('loadConfig', () => {
     expect(message).toContain('LOG_LEVEL');
     expect(message).toContain('DATABASE_URL');
     expect(message).not.toContain('hunter2');
+  });
+
+  it('needs a wallet encryption key with a shared database, and never echoes one', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost/tdk' })).toThrow(
+      /WALLET_ENCRYPTION_KEY: required/,
+    );
+    const secret = 'zz'.repeat(32);
+    expect(() => loadConfig({ WALLET_ENCRYPTION_KEY: secret })).toThrow(/WALLET_ENCRYPTION_KEY/);
+    try {
+      loadConfig({ WALLET_ENCRYPTION_KEY: secret });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(secret);
+    }
+    expect(loadConfig({}).walletKek.kind).toBe('embedded-file');
+    expect(loadConfig({ DATABASE_URL: 'memory:' }).walletKek.kind).toBe('ephemeral');
+    expect(
+      loadConfig({
+        WALLET_ENCRYPTION_PREVIOUS_KEYS: `1:${'cd'.repeat(32)}`,
+        WALLET_ENCRYPTION_KEY: 'ab'.repeat(32),
+        WALLET_ENCRYPTION_KEY_VERSION: '2',
+      }).walletKek,
+    ).toMatchObject({
+      kind: 'given',
+      current: { version: 2 },
+      previous: [{ version: 1 }],
+    });
   });
 
   it('overrides parts of the tier table from TDK_TIERS, amounts as bigints', () => {

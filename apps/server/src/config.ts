@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { AuthSettings } from '@tdk/api';
-import { resolveTiers, type Tier, type TierName } from '@tdk/core';
+import { type KekEntry, parseKek, resolveTiers, type Tier, type TierName } from '@tdk/core';
 import type { DatabaseTarget } from '@tdk/db';
 import { z } from 'zod';
 
@@ -64,6 +64,23 @@ const envSchema = z.object({
   TDK_LOGIN_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   TDK_LOGIN_MAX_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
   TDK_LOGIN_IP_FAILS_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  WALLET_ENCRYPTION_KEY: z.string().optional(),
+  WALLET_ENCRYPTION_KEY_FILE: z.string().optional(),
+  WALLET_ENCRYPTION_KEY_VERSION: z.coerce.number().int().min(1).max(999_999_999).default(1),
+  WALLET_ENCRYPTION_PREVIOUS_KEYS: z
+    .string()
+    .regex(/^\d+:[0-9a-fA-F]{64}(,\d+:[0-9a-fA-F]{64})*$/, 'expected "version:64-hex-chars", comma-separated')
+    .optional(),
+  SOLANA_RPC_URL: z.url().optional(),
+  SOLANA_NETWORK: z.enum(['localnet', 'devnet', 'mainnet-beta']).default('devnet'),
+  SOLANA_USDC_MINT: z
+    .string()
+    .regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'expected a base58 address')
+    .optional(),
+  SOLANA_PRIORITY_FEE_MICROLAMPORTS: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  TREASURY_SECRET_KEY: z.string().optional(),
+  TREASURY_FLOAT_USDC: z.string().regex(/^\d+$/, 'expected an integer in micro-USDC').default('10000000000'),
+  ALERT_WEBHOOK_URL: z.url().optional(),
   TDK_ADMIN_EMAIL: z.string().optional(),
   TDK_ADMIN_PASSWORD: z.string().optional(),
 });
@@ -83,9 +100,35 @@ export interface Config {
   log: { level: z.infer<typeof envSchema>['LOG_LEVEL'] };
   tiers: Record<TierName, Tier>;
   auth: AuthSettings;
+  /** Where the wallet vault's key-encryption keys come from (read by the composition root). */
+  walletKek: WalletKekSource;
+  chain: ChainConfig;
+  treasury: { floatUsdc: bigint; importSecretKey: string | undefined };
+  alertWebhookUrl: string | undefined;
   /** First admin, created at start when no admin exists yet. */
   bootstrapAdmin: { email: string | undefined; password: string | undefined };
 }
+
+export type WalletKekSource = {
+  previous: KekEntry[];
+} & (
+  | { kind: 'given'; current: KekEntry }
+  | { kind: 'file'; path: string; version: number }
+  /** The embedded default: a key file in the data folder, generated on first start. */
+  | { kind: 'embedded-file'; path: string }
+  /** In-memory databases (tests): a throwaway key, gone with the data. */
+  | { kind: 'ephemeral' }
+);
+
+export type ChainConfig =
+  | { kind: 'embedded' }
+  | {
+      kind: 'rpc';
+      url: string;
+      network: 'localnet' | 'devnet' | 'mainnet-beta';
+      usdcMint: string | undefined;
+      priorityFeeMicroLamports: number;
+    };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -104,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const dataDir = resolve(e.TDK_DATA_DIR);
+  const database = databaseTarget(e.DATABASE_URL, dataDir, e.DATABASE_POOL_SIZE);
   return {
     server: {
       host: e.TDK_HOST,
@@ -114,7 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       trustProxy: e.TDK_TRUST_PROXY,
     },
     dataDir,
-    database: databaseTarget(e.DATABASE_URL, dataDir, e.DATABASE_POOL_SIZE),
+    database,
     log: { level: e.LOG_LEVEL },
     tiers: resolveTiers(e.TDK_TIERS),
     auth: {
@@ -128,8 +172,58 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ipFailsPerDay: e.TDK_LOGIN_IP_FAILS_PER_DAY,
       },
     },
+    walletKek: walletKekSource(e, database, dataDir),
+    chain: e.SOLANA_RPC_URL
+      ? {
+          kind: 'rpc',
+          url: e.SOLANA_RPC_URL,
+          network: e.SOLANA_NETWORK,
+          usdcMint: e.SOLANA_USDC_MINT,
+          priorityFeeMicroLamports: e.SOLANA_PRIORITY_FEE_MICROLAMPORTS,
+        }
+      : { kind: 'embedded' },
+    treasury: { floatUsdc: BigInt(e.TREASURY_FLOAT_USDC), importSecretKey: e.TREASURY_SECRET_KEY },
+    alertWebhookUrl: e.ALERT_WEBHOOK_URL,
     bootstrapAdmin: { email: e.TDK_ADMIN_EMAIL, password: e.TDK_ADMIN_PASSWORD },
   };
+}
+
+function walletKekSource(
+  e: z.infer<typeof envSchema>,
+  database: DatabaseTarget,
+  dataDir: string,
+): WalletKekSource {
+  const kek = (name: string, hex: string) => {
+    try {
+      return parseKek(hex);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration:\n  ${name}: ${(error as Error).message}`);
+    }
+  };
+  const previous = (e.WALLET_ENCRYPTION_PREVIOUS_KEYS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => {
+      const [version, hex] = pair.split(':');
+      return { version: Number(version), key: kek('WALLET_ENCRYPTION_PREVIOUS_KEYS', hex ?? '') };
+    });
+  const version = e.WALLET_ENCRYPTION_KEY_VERSION;
+  if (e.WALLET_ENCRYPTION_KEY) {
+    return {
+      kind: 'given',
+      current: { version, key: kek('WALLET_ENCRYPTION_KEY', e.WALLET_ENCRYPTION_KEY) },
+      previous,
+    };
+  }
+  if (e.WALLET_ENCRYPTION_KEY_FILE)
+    return { kind: 'file', path: resolve(e.WALLET_ENCRYPTION_KEY_FILE), version, previous };
+  if (database.kind === 'pglite')
+    return { kind: 'embedded-file', path: resolve(dataDir, 'wallet-kek.json'), previous };
+  if (database.kind === 'pglite-memory') return { kind: 'ephemeral', previous };
+  // A shared database outlives any one machine: a key generated here would strand every wallet.
+  throw new ConfigError(
+    'Invalid configuration:\n  WALLET_ENCRYPTION_KEY: required with DATABASE_URL (64 hex chars, or WALLET_ENCRYPTION_KEY_FILE)',
+  );
 }
 
 function databaseTarget(url: string | undefined, dataDir: string, poolSize: number): DatabaseTarget {

@@ -29,7 +29,7 @@ export async function startTestServer(
       done();
     },
   });
-  const config = loadConfig({ TDK_PORT: '0', LOG_LEVEL: 'info', ...env });
+  const config = loadConfig({ TDK_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: 'memory:', ...env });
   const database = await createTestDatabase(kind);
   const tdk = await createTdk(
     { ...config, database: database.target },

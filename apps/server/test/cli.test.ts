@@ -119,6 +119,19 @@ describe('tdk CLI', () => {
     expect(weak.out).toContain('at least 10 characters');
   }, 60_000);
 
+  it('reconciles the embedded chain against the ledger with no difference', async () => {
+    const child = spawn(process.execPath, [bin, 'reconcile'], {
+      env: { PATH: process.env.PATH, TDK_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    expect(await exitOf(child)).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ checked_wallets: 1, differences: [] });
+  }, 30_000);
+
   it('migrates on demand', async () => {
     const child = spawn(process.execPath, [bin, 'migrate'], {
       env: { PATH: process.env.PATH, TDK_DATA_DIR: dataDir },

@@ -17,7 +17,7 @@ describe.each(testDatabaseKinds)('HTTP host on %s', (kind) => {
     expect(await (await get('/healthz')).json()).toEqual({ status: 'ok' });
     const ready = await get('/readyz');
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok' } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', chain: 'ok' } });
   });
 
   it('serves the OpenAPI 3.1 document and the docs page', async () => {
@@ -138,7 +138,10 @@ describe.each(testDatabaseKinds)('HTTP host on %s', (kind) => {
     await other.tdk.database.close();
     const res = await fetch(`${other.url}/readyz`);
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ status: 'unavailable', checks: { database: 'unavailable' } });
+    expect(await res.json()).toEqual({
+      status: 'unavailable',
+      checks: { database: 'unavailable', chain: 'ok' },
+    });
     await other.stop();
   });
 });

@@ -1,6 +1,8 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { listAudit } from './admin/list-audit';
 import { listUsers } from './admin/list-users';
+import { getReconciliation } from './admin/reconciliation';
+import { getTreasury } from './admin/treasury';
 import { updateUser } from './admin/update-user';
 import { changePassword } from './auth/change-password';
 import { login } from './auth/login';
@@ -24,6 +26,8 @@ const auth = {
 const admin = {
   users: { list: listUsers, update: updateUser },
   audit: { list: listAudit },
+  treasury: { get: getTreasury },
+  reconciliation: { get: getReconciliation },
 } satisfies TRPCRouterRecord;
 
 /** The one root router: served over tRPC at /trpc and, for procedures with OpenAPI meta, over REST at /api. */

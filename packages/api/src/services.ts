@@ -1,4 +1,4 @@
-import type { Tier, TierName } from '@tdk/core';
+import type { AlertSink, Keyring, Signer, SolanaPort, Tier, TierName } from '@tdk/core';
 import type { Database } from '@tdk/db';
 import type { Kysely } from 'kysely';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -33,6 +33,11 @@ export interface AuthSettings {
   };
 }
 
+export interface TreasurySettings {
+  /** The USDC the treasury is meant to hold; under 20% of it raises the `treasury_low` alert. */
+  floatUsdc: bigint;
+}
+
 /**
  * Everything the use cases act through, built once by the composition root. Adapters (chain,
  * marketplace, billing) join here as their issues land.
@@ -43,6 +48,13 @@ export interface Services {
   limiter: LimiterFactory;
   auth: AuthSettings;
   authLimits: AuthLimits;
+  chain: SolanaPort;
+  /** New ed25519 keypairs for wallets (from the chain adapter's library). */
+  newKeypair: () => Signer;
+  /** Seals and opens wallet secrets; see core's vault. */
+  vault: Keyring;
+  treasury: TreasurySettings;
+  alerts: AlertSink;
   /** Facts about this installation, shown by the info endpoint. */
   instance: { id: string; version: string; startedAt: Date; databaseKind: string };
 }

@@ -14,6 +14,7 @@ export const idPrefixes = {
   key: 'key',
   wallet: 'wal',
   call: 'call',
+  movement: 'mov',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -9,6 +9,31 @@ export {
 } from './accounts';
 export { AppError, type ErrorBody, type ErrorCode, errorBody, errorStatus, isAppError } from './errors';
 export { type IdKind, idPrefixes, isId, newId } from './ids';
+export {
+  type Asset,
+  assertBalanced,
+  chainCostPostings,
+  ledgerAccount,
+  type Posting,
+  topUpAmount,
+  transferPostings,
+  UnbalancedLedgerError,
+} from './ledger';
+export type { Alert, AlertSink } from './ports/alerts';
+export {
+  type Balances,
+  type ChainAccount,
+  ChainError,
+  type ChainErrorCode,
+  type ChainSnapshotStore,
+  isChainError,
+  type Movement,
+  type Signer,
+  type SolanaNetwork,
+  type SolanaPort,
+  type TransactionStatus,
+  type UsdcTransfer,
+} from './ports/solana';
 export { defaultTiers, resolveTiers, type Tier, type TierName, type TierOverrides, tierNames } from './tiers';
 export { kekVersionOf, openSecret, rewrap, sealSecret, type VaultBinding } from './vault/envelope';
 export { VaultError, type VaultErrorCode } from './vault/error';

@@ -16,6 +16,8 @@ export interface Tier {
   initialFunding: { usdc: bigint; lamports: bigint };
   /** When the wallet's USDC falls below `below`, the treasury refills it to `to`. */
   usdcTopUp: { below: bigint; to: bigint };
+  /** The same for SOL, which pays network fees and the rent of new token accounts. */
+  solTopUp: { below: bigint; to: bigint };
   /** Account and dashboard requests per minute per user. */
   accountRequestsPerMinute: number;
 }
@@ -30,6 +32,7 @@ export const defaultTiers: Record<TierName, Tier> = {
     monthlySpendCap: usd(10),
     initialFunding: { usdc: usd(10), lamports: sol(0.01) },
     usdcTopUp: { below: usd(5), to: usd(10) },
+    solTopUp: { below: sol(0.005), to: sol(0.01) },
     accountRequestsPerMinute: 10,
   },
   paid: {
@@ -38,6 +41,7 @@ export const defaultTiers: Record<TierName, Tier> = {
     monthlySpendCap: usd(1_000),
     initialFunding: { usdc: usd(50), lamports: sol(0.05) },
     usdcTopUp: { below: usd(5), to: usd(50) },
+    solTopUp: { below: sol(0.01), to: sol(0.05) },
     accountRequestsPerMinute: 100,
   },
   pro: {
@@ -46,6 +50,7 @@ export const defaultTiers: Record<TierName, Tier> = {
     monthlySpendCap: null,
     initialFunding: { usdc: usd(200), lamports: sol(0.1) },
     usdcTopUp: { below: usd(20), to: usd(200) },
+    solTopUp: { below: sol(0.02), to: sol(0.1) },
     accountRequestsPerMinute: 1_000,
   },
 };

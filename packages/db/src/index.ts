@@ -1,4 +1,15 @@
+export { createChainSnapshotStore } from './chain-snapshot-store';
 export { connectDatabase, type DatabaseHandle, type DatabaseTarget } from './connect';
-export { isUniqueViolation } from './errors';
+export { isUniqueViolation, toBigInt } from './driver';
 export { type MigrationReport, migrateToLatest } from './migrate';
-export type { AuditLogTable, Database, SessionTable, UserTable } from './schema';
+export type {
+  AuditLogTable,
+  Database,
+  Int8,
+  LedgerMovementTable,
+  LedgerPostingTable,
+  SessionTable,
+  UserTable,
+  WalletKind,
+  WalletTable,
+} from './schema';

@@ -46,12 +46,59 @@ export interface AuditLogTable {
   details: ColumnType<Record<string, unknown>, string | undefined, never>;
 }
 
+/** int8 arrives as bigint (PGlite) or string (pg); write strings or bigints, read through `toBigInt`. */
+export type Int8 = ColumnType<bigint | string | number, bigint | string, bigint | string>;
+
+export type WalletKind = 'treasury' | 'dedicated' | 'mint' | 'mint_authority';
+
+export interface WalletTable {
+  id: string;
+  kind: WalletKind;
+  public_key: string;
+  /** The vault's sealed form of the secret key; never leaves the server. */
+  sealed_secret: string;
+  kek_version: number;
+  owner_user_id: string | null;
+  tier: 'free' | 'paid' | 'pro' | null;
+  funded_at: Date | null;
+  funding_claimed_at: Date | null;
+  top_up_claimed_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface LedgerMovementTable {
+  id: string;
+  kind: string;
+  chain_signature: string | null;
+  wallet_id: string | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+  created_at: CreatedAt;
+}
+
+export interface LedgerPostingTable {
+  id: Generated<string>;
+  movement_id: string;
+  account: string;
+  asset: 'usdc' | 'sol';
+  amount: Int8;
+}
+
+export interface ChainAccountTable {
+  address: string;
+  lamports: Int8;
+  owner: string;
+  executable: boolean;
+  data: Uint8Array;
+  updated_at: UpdatedAt;
+}
+
 export interface Database {
   instance_setting: InstanceSettingTable;
   app_user: UserTable;
   session: SessionTable;
   audit_log: AuditLogTable;
+  wallet: WalletTable;
+  ledger_movement: LedgerMovementTable;
+  ledger_posting: LedgerPostingTable;
+  chain_account: ChainAccountTable;
 }
-
-/** Re-exported so callers never need a direct kysely import just for these. */
-export type { Generated };

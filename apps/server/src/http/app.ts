@@ -2,6 +2,7 @@ import { type AppRouter, type Context, createOpenApiDocument, type Services, toA
 import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import type { Registry } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
 import { createOpenApiExpressMiddleware } from 'trpc-to-openapi';
 import type { Logger } from '../logger';
@@ -34,6 +35,7 @@ export interface HttpAppOptions {
   readiness: ReadinessCheck[];
   maxBodyBytes: number;
   trustProxy: boolean;
+  registry: Registry;
 }
 
 /** The Express host: health, metrics, docs, tRPC at /trpc and the same procedures as REST at /api. */
@@ -42,6 +44,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   // A relative server URL: the document is right wherever the server is reached from.
   const openApiDocument = createOpenApiDocument({ version: services.instance.version, serverUrl: '/api' });
   const metrics = createHttpMetrics(
+    options.registry,
     createRouteLabeler({
       fixed: ['/healthz', '/readyz', '/metrics', '/api/openapi.json'],
       restTemplates: Object.entries(openApiDocument.paths ?? {}).flatMap(([path, item]) =>

@@ -1,18 +1,18 @@
 import type { RequestHandler } from 'express';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 
 /**
- * Prometheus metrics for one app instance (a registry of its own, so tests can run several apps in
- * one process). Routes are labelled by their template, never the raw URL, to keep cardinality bounded.
+ * HTTP metrics on the app's registry (one per app, so tests can run several apps in one process). Routes are labelled by their template, never the raw URL, to keep cardinality bounded.
  */
 export interface HttpMetrics {
   registry: Registry;
   middleware: RequestHandler;
 }
 
-export function createHttpMetrics(routeOf: (method: string, path: string) => string): HttpMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'tdk_' });
+export function createHttpMetrics(
+  registry: Registry,
+  routeOf: (method: string, path: string) => string,
+): HttpMetrics {
   const labelNames = ['method', 'route', 'status'] as const;
   const requests = new Counter({
     name: 'tdk_http_requests_total',

@@ -1,0 +1,209 @@
+import {
+  AppError,
+  type Asset,
+  chainCostPostings,
+  isChainError,
+  ledgerAccount,
+  type Movement,
+  newId,
+  type Posting,
+  topUpAmount,
+  transferPostings,
+} from '@tdk/core';
+import type { Database } from '@tdk/db';
+import { type Kysely, sql } from 'kysely';
+import type { Services } from '../services';
+import { type LedgerBalances, ledgerBalances, recordMovement } from './ledger';
+import { checkTreasuryFloat, treasurySigner } from './treasury';
+import type { WalletRow } from './wallets';
+
+type Amounts = { usdc: bigint; lamports: bigint };
+
+/** A claim left by a process that died mid top-up stops blocking top-ups after this long. */
+const staleTopUpClaim = '5 minutes';
+
+/**
+ * Sends `amounts` from the treasury to a wallet and books each chain transaction as it lands. Runs
+ * outside any database transaction (the embedded chain writes its own state to the database, and a
+ * chain call must never hold a lock others wait on); callers hold a claim on the wallet instead.
+ */
+async function sendFromTreasury(
+  services: Services,
+  wallet: WalletRow,
+  amounts: Amounts,
+  kind: 'wallet_funding' | 'top_up',
+): Promise<void> {
+  const { wallet: treasury, signer } = await treasurySigner(services);
+  const from = ledgerAccount.wallet(treasury.id);
+  const to = ledgerAccount.wallet(wallet.id);
+  const transfers: Array<{ asset: Asset; amount: bigint; send: (memo: string) => Promise<Movement> }> = [
+    {
+      asset: 'usdc',
+      amount: amounts.usdc,
+      send: (memo) =>
+        services.chain.transferUsdc({
+          from: signer,
+          transfers: [{ to: wallet.public_key, amount: amounts.usdc }],
+          memo,
+        }),
+    },
+    {
+      asset: 'sol',
+      amount: amounts.lamports,
+      send: (memo) =>
+        services.chain.transferSol({ from: signer, to: wallet.public_key, lamports: amounts.lamports, memo }),
+    },
+  ];
+  for (const transfer of transfers.filter((t) => t.amount > 0n)) {
+    // The movement id is the memo: it makes each transaction unique and ties chain to ledger.
+    const id = newId('movement');
+    let moved: Movement;
+    try {
+      moved = await transfer.send(id);
+    } catch (error) {
+      if (!isChainError(error)) throw error;
+      await bookFailedTransactionFee(services, from, error);
+      await services.alerts.raise({
+        kind: 'top_up_failed',
+        severity: 'critical',
+        message: `The treasury could not send ${kind === 'top_up' ? 'a top-up' : 'initial funding'}: ${error.code}.`,
+        details: { wallet_id: wallet.id, code: error.code, asset: error.asset ?? transfer.asset },
+      });
+      throw new AppError('service_unavailable', 'Funding the wallet failed; try again shortly.', {
+        cause: error,
+      });
+    }
+    const postings: Posting[] = [
+      ...transferPostings(from, to, transfer.asset, transfer.amount),
+      ...chainCostPostings(from, moved.lamportsSpent, transfer.asset === 'sol' ? transfer.amount : 0n),
+    ];
+    await recordMovement(services.db, {
+      id,
+      kind,
+      walletId: wallet.id,
+      chainSignature: moved.signature,
+      postings,
+    });
+  }
+  await checkTreasuryFloat(services, treasury);
+}
+
+/** A transaction that landed and failed still cost its fee: the ledger books it, to agree with the chain. */
+async function bookFailedTransactionFee(
+  services: Services,
+  payer: string,
+  error: { signature?: string | undefined; lamportsSpent?: bigint | undefined },
+): Promise<void> {
+  if (!error.lamportsSpent) return;
+  await recordMovement(services.db, {
+    kind: 'failed_transaction_fee',
+    ...(error.signature ? { chainSignature: error.signature } : {}),
+    postings: chainCostPostings(payer, error.lamportsSpent),
+  });
+}
+
+/**
+ * Gives a new dedicated wallet its tier's initial funding, exactly once however often and however
+ * concurrently it is asked: the first caller claims the wallet atomically, the others return false.
+ */
+export async function fundNewWallet(services: Services, walletId: string): Promise<boolean> {
+  const claimed = await services.db
+    .updateTable('wallet')
+    .set({ funding_claimed_at: new Date() })
+    .where('id', '=', walletId)
+    .where('funded_at', 'is', null)
+    .where('funding_claimed_at', 'is', null)
+    .where('tier', 'is not', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (!claimed?.tier) return false;
+  try {
+    // A retry after a partial failure sends only what the earlier attempt did not.
+    const initial = services.tiers[claimed.tier].initialFunding;
+    const sent = await fundingSent(services.db, claimed.id);
+    await sendFromTreasury(
+      services,
+      claimed,
+      { usdc: initial.usdc - sent.usdc, lamports: initial.lamports - sent.sol },
+      'wallet_funding',
+    );
+  } catch (error) {
+    // What was sent is booked: release the claim so the rest can be retried.
+    await services.db
+      .updateTable('wallet')
+      .set({ funding_claimed_at: null })
+      .where('id', '=', walletId)
+      .execute();
+    throw error;
+  }
+  await services.db.updateTable('wallet').set({ funded_at: new Date() }).where('id', '=', walletId).execute();
+  return true;
+}
+
+async function fundingSent(db: Kysely<Database>, walletId: string): Promise<Record<Asset, bigint>> {
+  const rows = await db
+    .selectFrom('ledger_posting')
+    .innerJoin('ledger_movement', 'ledger_movement.id', 'ledger_posting.movement_id')
+    .select([
+      'ledger_posting.asset',
+      (eb) => eb.cast<string>(eb.fn.sum('ledger_posting.amount'), 'text').as('total'),
+    ])
+    .where('ledger_movement.kind', '=', 'wallet_funding')
+    .where('ledger_movement.wallet_id', '=', walletId)
+    .where('ledger_posting.account', '=', ledgerAccount.wallet(walletId))
+    .groupBy('ledger_posting.asset')
+    .execute();
+  const sent = { usdc: 0n, sol: 0n };
+  for (const row of rows) sent[row.asset] = BigInt(row.total);
+  return sent;
+}
+
+/** What a top-up sent; zero when none was needed (or another request is already doing it). */
+export type TopUp = Amounts;
+
+/**
+ * Refills a dedicated wallet from the treasury when it is under its tier's thresholds, exactly once
+ * when many requests notice together: one claims the wallet atomically and re-reads the balance; the
+ * others go on at once without waiting.
+ */
+export async function topUpIfLow(services: Services, wallet: WalletRow): Promise<TopUp> {
+  const none = { usdc: 0n, lamports: 0n };
+  if (!wallet.tier) return none;
+  const rules = services.tiers[wallet.tier];
+  const needs = (b: LedgerBalances) => ({
+    usdc: topUpAmount(b.usdc, rules.usdcTopUp),
+    lamports: topUpAmount(b.sol, rules.solTopUp),
+  });
+  const isNone = (a: Amounts) => a.usdc === 0n && a.lamports === 0n;
+  if (isNone(needs(await walletBalance(services.db, wallet.id)))) return none;
+
+  const claimed = await services.db
+    .updateTable('wallet')
+    .set({ top_up_claimed_at: new Date() })
+    .where('id', '=', wallet.id)
+    .where((eb) =>
+      eb.or([
+        eb('top_up_claimed_at', 'is', null),
+        eb('top_up_claimed_at', '<', sql<Date>`now() - ${sql.lit(staleTopUpClaim)}::interval`),
+      ]),
+    )
+    .returningAll()
+    .executeTakeFirst();
+  if (!claimed) return none;
+  try {
+    const amounts = needs(await walletBalance(services.db, wallet.id));
+    if (!isNone(amounts)) await sendFromTreasury(services, claimed, amounts, 'top_up');
+    return amounts;
+  } finally {
+    await services.db
+      .updateTable('wallet')
+      .set({ top_up_claimed_at: null })
+      .where('id', '=', wallet.id)
+      .execute();
+  }
+}
+
+export async function walletBalance(db: Kysely<Database>, walletId: string): Promise<Record<Asset, bigint>> {
+  const account = ledgerAccount.wallet(walletId);
+  return (await ledgerBalances(db, [account])).get(account) ?? { usdc: 0n, sol: 0n };
+}

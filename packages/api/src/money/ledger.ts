@@ -1,0 +1,64 @@
+import { type Asset, assertBalanced, newId, type Posting } from '@tdk/core';
+import { type Database, toBigInt } from '@tdk/db';
+import type { Kysely } from 'kysely';
+
+export interface MovementRecord {
+  /** Chosen before the chain transaction when it doubles as the transaction's memo. */
+  id?: string;
+  /** What happened, e.g. `wallet_funding`, `top_up`, `agent_payment`. */
+  kind: string;
+  walletId?: string;
+  chainSignature?: string;
+  postings: Posting[];
+  details?: Record<string, unknown>;
+}
+
+/** Writes one balanced movement. Call inside the transaction that makes the change it records. */
+export async function recordMovement(db: Kysely<Database>, movement: MovementRecord): Promise<string> {
+  assertBalanced(movement.postings);
+  const id = movement.id ?? newId('movement');
+  await db
+    .insertInto('ledger_movement')
+    .values({
+      id,
+      kind: movement.kind,
+      wallet_id: movement.walletId ?? null,
+      chain_signature: movement.chainSignature ?? null,
+      details: JSON.stringify(movement.details ?? {}),
+    })
+    .execute();
+  await db
+    .insertInto('ledger_posting')
+    .values(
+      movement.postings.map((p) => ({
+        movement_id: id,
+        account: p.account,
+        asset: p.asset,
+        amount: p.amount.toString(),
+      })),
+    )
+    .execute();
+  return id;
+}
+
+export type LedgerBalances = Record<Asset, bigint>;
+
+/** Ledger balances of the given accounts (zero for accounts without postings). */
+export async function ledgerBalances(
+  db: Kysely<Database>,
+  accounts: string[],
+): Promise<Map<string, LedgerBalances>> {
+  const result = new Map(accounts.map((a) => [a, { usdc: 0n, sol: 0n }]));
+  if (accounts.length === 0) return result;
+  const rows = await db
+    .selectFrom('ledger_posting')
+    .select(['account', 'asset', (eb) => eb.cast<string>(eb.fn.sum('amount'), 'text').as('balance')])
+    .where('account', 'in', accounts)
+    .groupBy(['account', 'asset'])
+    .execute();
+  for (const row of rows) {
+    const balances = result.get(row.account);
+    if (balances) balances[row.asset] = toBigInt(row.balance);
+  }
+  return result;
+}

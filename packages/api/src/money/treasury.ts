@@ -1,0 +1,104 @@
+import { ledgerAccount, type Signer, transferPostings } from '@tdk/core';
+import type { Services } from '../services';
+import { ledgerBalances, recordMovement } from './ledger';
+import { createWallet, signerOf, type WalletRow, walletOfKind } from './wallets';
+
+/** Under this share of its float the treasury raises the `treasury_low` alert. */
+export const treasuryLowRatio = { numerator: 1n, denominator: 5n };
+
+/**
+ * The treasury wallet: found, or created on first start (from an imported keypair when configured,
+ * otherwise a new one). On the embedded chain a new treasury is seeded from the local faucet, and
+ * the ledger books the seed so ledger and chain agree from the first block.
+ */
+export async function ensureTreasury(
+  services: Services,
+  options: {
+    importKeypair?: Signer;
+    embeddedSeed?: { usdc: bigint; lamports: bigint; fund: FundFromFaucet };
+  } = {},
+): Promise<WalletRow> {
+  const existing = await walletOfKind(services.db, 'treasury');
+  if (existing) return existing;
+  const treasury = await createWallet(services.db, services, {
+    kind: 'treasury',
+    ...(options.importKeypair ? { keypair: options.importKeypair } : {}),
+  });
+  const seed = options.embeddedSeed;
+  if (seed) {
+    await seed.fund(treasury.public_key, { usdc: seed.usdc, lamports: seed.lamports });
+    const account = ledgerAccount.wallet(treasury.id);
+    await recordMovement(services.db, {
+      kind: 'treasury_seeded',
+      walletId: treasury.id,
+      postings: [
+        ...transferPostings(ledgerAccount.embeddedFaucet, account, 'usdc', seed.usdc),
+        ...transferPostings(ledgerAccount.embeddedFaucet, account, 'sol', seed.lamports),
+      ],
+    });
+  }
+  return treasury;
+}
+
+export type FundFromFaucet = (owner: string, amounts: { usdc: bigint; lamports: bigint }) => Promise<void>;
+
+export async function treasuryWallet(services: Services): Promise<WalletRow> {
+  const treasury = await walletOfKind(services.db, 'treasury');
+  if (!treasury) throw new Error('the treasury has not been set up');
+  return treasury;
+}
+
+export const treasurySigner = async (services: Services): Promise<{ wallet: WalletRow; signer: Signer }> => {
+  const wallet = await treasuryWallet(services);
+  return { wallet, signer: signerOf(services, wallet) };
+};
+
+export interface TreasuryStatus {
+  wallet_id: string;
+  address: string;
+  network: string;
+  chain: { usdc: string; lamports: string };
+  ledger: { usdc: string; lamports: string };
+  float_usdc: string;
+  /** True when the treasury's USDC is under 20% of its float. */
+  low: boolean;
+}
+
+export async function treasuryStatus(services: Services): Promise<TreasuryStatus> {
+  const wallet = await treasuryWallet(services);
+  const account = ledgerAccount.wallet(wallet.id);
+  const [chain, ledger] = await Promise.all([
+    services.chain.balances(wallet.public_key),
+    ledgerBalances(services.db, [account]).then((m) => m.get(account) ?? { usdc: 0n, sol: 0n }),
+  ]);
+  return {
+    wallet_id: wallet.id,
+    address: wallet.public_key,
+    network: services.chain.network,
+    chain: { usdc: chain.usdc.toString(), lamports: chain.lamports.toString() },
+    ledger: { usdc: ledger.usdc.toString(), lamports: ledger.sol.toString() },
+    float_usdc: services.treasury.floatUsdc.toString(),
+    low: isLow(chain.usdc, services.treasury.floatUsdc),
+  };
+}
+
+const isLow = (usdc: bigint, float: bigint) =>
+  usdc * treasuryLowRatio.denominator < float * treasuryLowRatio.numerator;
+
+/** Raises `treasury_low` when the treasury is under 20% of its float. Cheap: reads the ledger only. */
+export async function checkTreasuryFloat(services: Services, treasury: WalletRow): Promise<boolean> {
+  const account = ledgerAccount.wallet(treasury.id);
+  const balance = (await ledgerBalances(services.db, [account])).get(account)?.usdc ?? 0n;
+  if (!isLow(balance, services.treasury.floatUsdc)) return false;
+  await services.alerts.raise({
+    kind: 'treasury_low',
+    severity: 'critical',
+    message: 'The treasury holds less than 20% of its USDC float: refill it before top-ups start failing.',
+    details: {
+      address: treasury.public_key,
+      usdc: balance.toString(),
+      float_usdc: services.treasury.floatUsdc.toString(),
+    },
+  });
+  return true;
+}

@@ -1,0 +1,16 @@
+/**
+ * Operator alerts: treasury low, billing delivery failing, top-ups failing. One mechanism for all;
+ * the server's adapter logs at error level, counts a metric and, when configured, POSTs JSON to a
+ * webhook.
+ */
+export interface Alert {
+  /** Stable name, e.g. `treasury_low`, `top_up_failed`. */
+  kind: string;
+  severity: 'warning' | 'critical';
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface AlertSink {
+  raise(alert: Alert): Promise<void>;
+}

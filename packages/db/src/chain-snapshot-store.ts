@@ -1,0 +1,46 @@
+import type { ChainAccount, ChainSnapshotStore } from '@tdk/core';
+import type { Kysely } from 'kysely';
+import { toBigInt } from './driver';
+import type { Database } from './schema';
+
+/** Keeps the embedded chain's accounts in the database, so its state lives exactly as long as the data. */
+export function createChainSnapshotStore(db: Kysely<Database>): ChainSnapshotStore {
+  return {
+    async load() {
+      const rows = await db.selectFrom('chain_account').selectAll().execute();
+      return rows.map(
+        (row): ChainAccount => ({
+          address: row.address,
+          lamports: toBigInt(row.lamports),
+          owner: row.owner,
+          executable: row.executable,
+          data: new Uint8Array(row.data),
+        }),
+      );
+    },
+    async save(accounts) {
+      if (accounts.length === 0) return;
+      await db
+        .insertInto('chain_account')
+        .values(
+          accounts.map((a) => ({
+            address: a.address,
+            lamports: a.lamports.toString(),
+            owner: a.owner,
+            executable: a.executable,
+            data: a.data,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.column('address').doUpdateSet((eb) => ({
+            lamports: eb.ref('excluded.lamports'),
+            owner: eb.ref('excluded.owner'),
+            executable: eb.ref('excluded.executable'),
+            data: eb.ref('excluded.data'),
+            updated_at: new Date(),
+          })),
+        )
+        .execute();
+    },
+  };
+}
