@@ -1,18 +1,24 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type AgentServer, type AgentSpec, answersAgent, memoryAgent, startAgentServer } from '@tdk/agents';
 import {
   appRouter,
   checkTreasuryFloat,
+  createApiKeyVerifier,
   createAuthLimits,
+  createCallLimits,
   ensureAdmin,
   ensureInstance,
   ensureTreasury,
   hasAdmin,
+  instanceSetting,
   type LimiterFactory,
   type Services,
+  upsertAgent,
 } from '@tdk/api';
 import { generateKeypair, parseSecretKey } from '@tdk/chain';
 import { connectDatabase, type DatabaseHandle, migrateToLatest } from '@tdk/db';
+import { createLocalMarketplace } from '@tdk/marketplace';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import pkg from '../package.json' with { type: 'json' };
@@ -29,6 +35,8 @@ export interface Tdk {
   database: DatabaseHandle;
   services: Services;
   app: ReturnType<typeof createHttpApp>;
+  /** The example agents' server, when this process runs them (the embedded default does). */
+  agentServer: AgentServer | undefined;
   /** The admin created at this start, if any; `generatedPassword` is for the console, never the log. */
   firstAdmin: { email: string; generatedPassword: string | undefined } | undefined;
   /** Listens on the configured port (0 picks a free one) and resolves with the base URL. */
@@ -70,6 +78,16 @@ export async function createTdk(
     vault,
     treasury: { floatUsdc: config.treasury.floatUsdc },
     alerts,
+    apiKeys: createApiKeyVerifier(database.db, { ttlMs: config.keyCacheMs }),
+    marketplace: createLocalMarketplace({
+      db: database.db,
+      chain,
+      protocolWallet:
+        config.marketplace.protocolWallet ??
+        (await instanceSetting(database.db, 'protocol_wallet', () => generateKeypair().publicKey)).value,
+    }),
+    callLimits: createCallLimits(limiter, config.tiers),
+    keyEnvironment: chain.network === 'mainnet-beta' ? 'live' : 'test',
     instance: {
       id: instance.id,
       version: pkg.version,
@@ -93,6 +111,7 @@ export async function createTdk(
       : {}),
   });
   await checkTreasuryFloat(services, treasury);
+  const agentServer = config.marketplace.exampleAgents ? await startExampleAgents(database) : undefined;
 
   const app = createHttpApp({
     router: appRouter,
@@ -114,6 +133,7 @@ export async function createTdk(
     database,
     services,
     app,
+    agentServer,
     firstAdmin,
     listen: () =>
       new Promise((resolve, reject) => {
@@ -126,6 +146,7 @@ export async function createTdk(
       }),
     async stop() {
       if (server) await closeServer(server, config.server.shutdownTimeoutMs);
+      await agentServer?.close();
       await database.close();
     },
   };
@@ -162,4 +183,29 @@ async function bootstrapFirstAdmin(
 /** The embedded chain's treasury starts with its float in USDC and enough SOL for thousands of wallets. */
 function embeddedTreasurySeed(floatUsdc: bigint) {
   return { usdc: floatUsdc, lamports: 100_000_000_000n };
+}
+
+/**
+ * Starts the example agents on a free port and registers them in the local marketplace (their
+ * endpoint changes with the port; their owner wallets are kept, so payments keep one destination).
+ */
+async function startExampleAgents(database: DatabaseHandle): Promise<AgentServer> {
+  const agentServer = await startAgentServer({});
+  const register = async (spec: AgentSpec, endpoint: string) =>
+    upsertAgent(database.db, {
+      name: spec.name,
+      description: spec.description,
+      endpoint_url: endpoint,
+      price_base: spec.priceBase.toString(),
+      owner_wallet: (
+        await instanceSetting(database.db, `agent_owner:${spec.name}`, () => generateKeypair().publicKey)
+      ).value,
+      agent_type: spec.agentType,
+      input_schema: spec.inputSchema,
+      output_schema: spec.outputSchema,
+      example_inputs: spec.exampleInputs,
+    });
+  await register(memoryAgent, agentServer.agents.memory);
+  await register(answersAgent, agentServer.agents.answers);
+  return agentServer;
 }

@@ -19,6 +19,8 @@ const tierOverrideSchema = z
     initialFunding: z.object({ usdc: amount, lamports: amount }),
     usdcTopUp: z.object({ below: amount, to: amount }),
     accountRequestsPerMinute: z.number().int().positive(),
+    solTopUp: z.object({ below: amount, to: amount }),
+    markupBps: z.number().int().min(0).max(100_000),
   })
   .partial()
   .strict();
@@ -81,6 +83,12 @@ const envSchema = z.object({
   TREASURY_SECRET_KEY: z.string().optional(),
   TREASURY_FLOAT_USDC: z.string().regex(/^\d+$/, 'expected an integer in micro-USDC').default('10000000000'),
   ALERT_WEBHOOK_URL: z.url().optional(),
+  TDK_PROTOCOL_WALLET: z
+    .string()
+    .regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'expected a base58 address')
+    .optional(),
+  TDK_EXAMPLE_AGENTS: z.enum(['true', 'false']).optional(),
+  TDK_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   TDK_ADMIN_EMAIL: z.string().optional(),
   TDK_ADMIN_PASSWORD: z.string().optional(),
 });
@@ -105,6 +113,14 @@ export interface Config {
   chain: ChainConfig;
   treasury: { floatUsdc: bigint; importSecretKey: string | undefined };
   alertWebhookUrl: string | undefined;
+  marketplace: {
+    /** Receives the local marketplace's protocol fees; generated and kept on first start when unset. */
+    protocolWallet: string | undefined;
+    /** Run the example agents (memory, answers) in process and register them. */
+    exampleAgents: boolean;
+  };
+  /** How long a verified API key is trusted before it is read again: bounds how late a revoke is seen elsewhere. */
+  keyCacheMs: number;
   /** First admin, created at start when no admin exists yet. */
   bootstrapAdmin: { email: string | undefined; password: string | undefined };
 }
@@ -184,6 +200,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : { kind: 'embedded' },
     treasury: { floatUsdc: BigInt(e.TREASURY_FLOAT_USDC), importSecretKey: e.TREASURY_SECRET_KEY },
     alertWebhookUrl: e.ALERT_WEBHOOK_URL,
+    marketplace: {
+      protocolWallet: e.TDK_PROTOCOL_WALLET,
+      exampleAgents: e.TDK_EXAMPLE_AGENTS ? e.TDK_EXAMPLE_AGENTS === 'true' : !e.SOLANA_RPC_URL,
+    },
+    keyCacheMs: e.TDK_KEY_CACHE_MS,
     bootstrapAdmin: { email: e.TDK_ADMIN_EMAIL, password: e.TDK_ADMIN_PASSWORD },
   };
 }

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { connectDatabase } from '@tdk/db';
 import { createTestDatabase } from '@tdk/db/testing';
 import { createTdk, type Tdk } from './compose';
 import { loadConfig } from './config';
@@ -21,6 +22,7 @@ export interface TestServer {
 export async function startTestServer(
   kind: 'pglite-memory' | 'postgres' = 'pglite-memory',
   env: Record<string, string> = {},
+  options: { shareDatabaseWith?: TestServer } = {},
 ): Promise<TestServer> {
   let raw = '';
   const sink = new Writable({
@@ -29,8 +31,21 @@ export async function startTestServer(
       done();
     },
   });
-  const config = loadConfig({ TDK_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: 'memory:', ...env });
-  const database = await createTestDatabase(kind);
+  const config = loadConfig({
+    TDK_PORT: '0',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: 'memory:',
+    // One known test KEK, so servers sharing a database (several "processes") open each other's wallets.
+    WALLET_ENCRYPTION_KEY: 'a5'.repeat(32),
+    ...env,
+  });
+  // A second server on the first one's database stands in for a second process of one deployment.
+  const shared = options.shareDatabaseWith?.tdk.database;
+  const database = shared
+    ? shared.target.kind === 'postgres'
+      ? await connectDatabase(shared.target)
+      : { ...shared, close: async () => undefined }
+    : await createTestDatabase(kind);
   const tdk = await createTdk(
     { ...config, database: database.target },
     { logger: createLogger('info', sink), database },

@@ -3,7 +3,7 @@ import { testDatabaseKinds } from '@tdk/db/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing';
-import { jsonClient } from './support/http';
+import { type JsonResponse, jsonClient } from './support/http';
 
 const strongPassword = 'correct horse battery staple';
 let counter = 0;
@@ -194,7 +194,7 @@ describe.each(testDatabaseKinds)('accounts on %s', (kind) => {
   it('limits account requests per user by tier, with rate-limit headers', async () => {
     const { token } = await register();
     const statuses: number[] = [];
-    let last: Awaited<ReturnType<typeof api>> | undefined;
+    let last: JsonResponse | undefined;
     for (let i = 0; i < 11; i++) {
       last = await api('GET', '/api/tdk/me', { token });
       statuses.push(last.status);

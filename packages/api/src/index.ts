@@ -1,7 +1,10 @@
 export { ensureAdmin, hasAdmin } from './admin/bootstrap';
+export { type AgentRegistration, upsertAgent } from './agents/register-agent';
 export { type AuthLimits, createAuthLimits } from './auth/limits';
 export { sessionIdOf } from './auth/session-token';
+export { type CallLimits, createCallLimits } from './calls/limits';
 export { toAppError } from './errors';
+export { type ApiKeyVerifier, createApiKeyVerifier } from './keys/verifier';
 export { fundNewWallet, type TopUp, topUpIfLow, walletBalance } from './money/funding';
 export { ledgerBalances, recordMovement } from './money/ledger';
 export { type ReconciliationReport, reconcileBalances } from './money/reconcile';
@@ -11,5 +14,5 @@ export { createWallet, signerOf, type WalletRow, walletOfKind } from './money/wa
 export { createOpenApiDocument } from './openapi';
 export { type AppRouter, appRouter } from './router';
 export type { AuthSettings, LimiterFactory, LimiterOptions, Services, TreasurySettings } from './services';
-export { ensureInstance } from './system/instance';
+export { ensureInstance, instanceSetting } from './system/instance';
 export { type Context, createCallerFactory, type ErrorShapeData } from './trpc';

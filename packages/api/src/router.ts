@@ -4,14 +4,22 @@ import { listUsers } from './admin/list-users';
 import { getReconciliation } from './admin/reconciliation';
 import { getTreasury } from './admin/treasury';
 import { updateUser } from './admin/update-user';
+import { getAgent, listAgents } from './agents/list-agents';
+import { registerAgent, updateAgent } from './agents/register-agent';
 import { changePassword } from './auth/change-password';
 import { login } from './auth/login';
 import { logout, logoutEverywhere } from './auth/logout';
 import { me } from './auth/me';
 import { refresh } from './auth/refresh';
 import { register } from './auth/register';
+import { createCall } from './calls/create-call';
+import { getCall } from './calls/get-call';
+import { generateKey } from './keys/generate-key';
+import { listKeys } from './keys/list-keys';
+import { revokeKey, rollKey } from './keys/revoke-key';
 import { getInfo } from './system/get-info';
 import { router } from './trpc';
+import { getCurrentUsage } from './usage/get-current';
 
 const system = { info: getInfo } satisfies TRPCRouterRecord;
 const auth = {
@@ -23,14 +31,24 @@ const auth = {
   changePassword,
   me,
 } satisfies TRPCRouterRecord;
+const keys = {
+  generate: generateKey,
+  list: listKeys,
+  revoke: revokeKey,
+  roll: rollKey,
+} satisfies TRPCRouterRecord;
+const agents = { list: listAgents, get: getAgent } satisfies TRPCRouterRecord;
+const calls = { create: createCall, get: getCall } satisfies TRPCRouterRecord;
+const usage = { current: getCurrentUsage } satisfies TRPCRouterRecord;
 const admin = {
   users: { list: listUsers, update: updateUser },
+  agents: { register: registerAgent, update: updateAgent },
   audit: { list: listAudit },
   treasury: { get: getTreasury },
   reconciliation: { get: getReconciliation },
 } satisfies TRPCRouterRecord;
 
 /** The one root router: served over tRPC at /trpc and, for procedures with OpenAPI meta, over REST at /api. */
-export const appRouter = router({ system, auth, admin });
+export const appRouter = router({ system, auth, keys, agents, calls, usage, admin });
 
 export type AppRouter = typeof appRouter;

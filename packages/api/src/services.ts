@@ -1,8 +1,10 @@
-import type { AlertSink, Keyring, Signer, SolanaPort, Tier, TierName } from '@tdk/core';
+import type { AlertSink, Keyring, MarketplacePort, Signer, SolanaPort, Tier, TierName } from '@tdk/core';
 import type { Database } from '@tdk/db';
 import type { Kysely } from 'kysely';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AuthLimits } from './auth/limits';
+import type { CallLimits } from './calls/limits';
+import type { ApiKeyVerifier } from './keys/verifier';
 
 export interface LimiterOptions {
   /** Namespace of the counters, e.g. `login_email_ip`. */
@@ -55,6 +57,11 @@ export interface Services {
   vault: Keyring;
   treasury: TreasurySettings;
   alerts: AlertSink;
+  apiKeys: ApiKeyVerifier;
+  marketplace: MarketplacePort;
+  callLimits: CallLimits;
+  /** `test` keys on the embedded chain and devnet, `live` on mainnet. */
+  keyEnvironment: 'test' | 'live';
   /** Facts about this installation, shown by the info endpoint. */
   instance: { id: string; version: string; startedAt: Date; databaseKind: string };
 }

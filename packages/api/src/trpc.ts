@@ -4,6 +4,7 @@ import type { OpenApiMeta } from 'trpc-to-openapi';
 import { isRateLimiterRes, rateLimited, rateLimitHeaders } from './auth/limits';
 import { type UserRow, validateSessionToken } from './auth/sessions';
 import { toAppError, toTRPCError } from './errors';
+import { looksLikeApiKey } from './keys/secret';
 import type { Services } from './services';
 
 /** What every procedure sees: who asks, from where, and the services to act with. */
@@ -15,6 +16,8 @@ export interface Context {
   credential: string | undefined;
   /** Sets or clears the HttpOnly session cookie the admin app signs in with. */
   sessionCookie: { set(token: string, expiresAt: Date): void; clear(): void };
+  /** The `Idempotency-Key` header, when sent. */
+  idempotencyKey: string | undefined;
   /** Extra headers for a successful answer (rate-limit headers). */
   responseHeaders: Record<string, string>;
   services: Services;
@@ -87,4 +90,16 @@ export const signedInProcedure = publicProcedure.use(async ({ ctx, next }) => {
 export const adminProcedure = signedInProcedure.use(({ ctx, next }) => {
   if (ctx.user.role !== 'admin') throw new AppError('forbidden', 'This needs an admin account.');
   return next();
+});
+
+/** A caller with an API key (`Authorization: Bearer tdk_…`), whose account is active. */
+export const apiKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  if (!ctx.credential || !looksLikeApiKey(ctx.credential)) {
+    throw new AppError('invalid_api_key', 'Send your API key as `Authorization: Bearer tdk_…`.');
+  }
+  const verified = await ctx.services.apiKeys.verify(ctx.credential);
+  if (verified.user.status !== 'active') {
+    throw new AppError('account_suspended', 'This account is suspended. Contact support.');
+  }
+  return next({ ctx: { apiKey: verified } });
 });

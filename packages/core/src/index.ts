@@ -21,6 +21,20 @@ export {
 } from './ledger';
 export type { Alert, AlertSink } from './ports/alerts';
 export {
+  type AgentListing,
+  type AgentType,
+  agentTimeoutMs,
+  isPaidCallError,
+  type JsonSchema,
+  type MarketplacePort,
+  PaidCallError,
+  type PaidCallRequest,
+  type PaidCallResult,
+  type PaymentProof,
+  splitPrice,
+  type TettoContext,
+} from './ports/marketplace';
+export {
   type Balances,
   type ChainAccount,
   ChainError,
@@ -34,6 +48,7 @@ export {
   type TransactionStatus,
   type UsdcTransfer,
 } from './ports/solana';
+export { developerCost, formatUsd } from './pricing';
 export { defaultTiers, resolveTiers, type Tier, type TierName, type TierOverrides, tierNames } from './tiers';
 export { kekVersionOf, openSecret, rewrap, sealSecret, type VaultBinding } from './vault/envelope';
 export { VaultError, type VaultErrorCode } from './vault/error';

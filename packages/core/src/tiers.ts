@@ -20,6 +20,8 @@ export interface Tier {
   solTopUp: { below: bigint; to: bigint };
   /** Account and dashboard requests per minute per user. */
   accountRequestsPerMinute: number;
+  /** What the developer pays above the agent's price, in basis points (5000 = 50%). */
+  markupBps: number;
 }
 
 const usd = (dollars: number) => BigInt(Math.round(dollars * 1_000_000));
@@ -34,6 +36,7 @@ export const defaultTiers: Record<TierName, Tier> = {
     usdcTopUp: { below: usd(5), to: usd(10) },
     solTopUp: { below: sol(0.005), to: sol(0.01) },
     accountRequestsPerMinute: 10,
+    markupBps: 5_000,
   },
   paid: {
     callsPerMinute: 1_000,
@@ -43,6 +46,7 @@ export const defaultTiers: Record<TierName, Tier> = {
     usdcTopUp: { below: usd(5), to: usd(50) },
     solTopUp: { below: sol(0.01), to: sol(0.05) },
     accountRequestsPerMinute: 100,
+    markupBps: 5_000,
   },
   pro: {
     callsPerMinute: 10_000,
@@ -52,6 +56,7 @@ export const defaultTiers: Record<TierName, Tier> = {
     usdcTopUp: { below: usd(20), to: usd(200) },
     solTopUp: { below: sol(0.02), to: sol(0.1) },
     accountRequestsPerMinute: 1_000,
+    markupBps: 5_000,
   },
 };
 

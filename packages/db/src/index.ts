@@ -3,7 +3,11 @@ export { connectDatabase, type DatabaseHandle, type DatabaseTarget } from './con
 export { isUniqueViolation, toBigInt } from './driver';
 export { type MigrationReport, migrateToLatest } from './migrate';
 export type {
+  AgentTable,
+  ApiKeyTable,
   AuditLogTable,
+  CallStatus,
+  CallTable,
   Database,
   Int8,
   LedgerMovementTable,

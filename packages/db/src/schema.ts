@@ -92,6 +92,77 @@ export interface ChainAccountTable {
   updated_at: UpdatedAt;
 }
 
+export interface ApiKeyTable {
+  id: string;
+  user_id: string;
+  wallet_id: string;
+  name: string;
+  environment: 'test' | 'live';
+  /** SHA-256 (hex) of the secret; the secret itself is shown once and never stored. */
+  secret_hash: string;
+  /** Prefix and last four characters, to recognise a key in lists. */
+  hint: string;
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: Date | null;
+  status: ColumnType<'active' | 'revoked', 'active' | 'revoked' | undefined>;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface AgentTable {
+  id: string;
+  name: string;
+  description: string;
+  endpoint_url: string;
+  price_base: Int8;
+  token: ColumnType<'USDC', 'USDC' | undefined>;
+  input_schema: ColumnType<Record<string, unknown>, string, string>;
+  output_schema: ColumnType<Record<string, unknown>, string, string>;
+  owner_wallet: string;
+  fee_bps: ColumnType<number, number | undefined>;
+  status: ColumnType<'active' | 'disabled', 'active' | 'disabled' | undefined>;
+  agent_type: ColumnType<
+    'simple' | 'complex' | 'coordinator',
+    'simple' | 'complex' | 'coordinator' | undefined
+  >;
+  timeout_ms: number | null;
+  example_inputs: ColumnType<unknown[], string | undefined, string>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type CallStatus = 'pending' | 'succeeded' | 'agent_failed' | 'agent_timeout' | 'not_paid';
+
+export interface CallTable {
+  id: string;
+  api_key_id: string;
+  user_id: string;
+  agent_id: string;
+  status: CallStatus;
+  idempotency_key: string | null;
+  request_hash: string;
+  agent_cost: ColumnType<bigint | string | number, bigint | string | undefined, bigint | string>;
+  markup: ColumnType<bigint | string | number, bigint | string | undefined, bigint | string>;
+  developer_cost: ColumnType<bigint | string | number, bigint | string | undefined, bigint | string>;
+  network_fee: ColumnType<bigint | string | number, bigint | string | undefined, bigint | string>;
+  tx_signature: string | null;
+  receipt_id: string | null;
+  latency_ms: number | null;
+  response_status: number | null;
+  response: ColumnType<unknown, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  finished_at: Date | null;
+}
+
+export interface KeyUsagePeriodTable {
+  api_key_id: string;
+  /** `day:YYYY-MM-DD` or `month:YYYY-MM`, UTC. */
+  period: string;
+  calls: ColumnType<number, number | undefined, number>;
+  spend: ColumnType<bigint | string | number, bigint | string | undefined, bigint | string>;
+}
+
 export interface Database {
   instance_setting: InstanceSettingTable;
   app_user: UserTable;
@@ -101,4 +172,8 @@ export interface Database {
   ledger_movement: LedgerMovementTable;
   ledger_posting: LedgerPostingTable;
   chain_account: ChainAccountTable;
+  api_key: ApiKeyTable;
+  agent: AgentTable;
+  call: CallTable;
+  key_usage_period: KeyUsagePeriodTable;
 }

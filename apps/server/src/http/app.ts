@@ -60,6 +60,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     userAgent: req.get('user-agent'),
     credential: credentialOf(req),
     sessionCookie: sessionCookieFor(req, res),
+    idempotencyKey: req.get('idempotency-key'),
     responseHeaders: {},
     services,
   });

@@ -3,19 +3,29 @@ import type { Database } from '@tdk/db';
 import type { Kysely } from 'kysely';
 
 /**
- * This installation's identity, created on the first start and kept in the database: a restart of
- * the embedded default shows the same id, which is how a user sees their data survived.
+ * A value generated on first start and kept in the database: every later start, and every other
+ * process on the same database, reads the same one.
  */
-export async function ensureInstance(db: Kysely<Database>): Promise<{ id: string; firstStartedAt: Date }> {
+export async function instanceSetting<T>(
+  db: Kysely<Database>,
+  key: string,
+  generate: () => T,
+): Promise<{ value: T; createdAt: Date }> {
   await db
     .insertInto('instance_setting')
-    .values({ key: 'instance', value: JSON.stringify({ id: newId('instance') }) })
+    .values({ key, value: JSON.stringify(generate()) })
     .onConflict((oc) => oc.column('key').doNothing())
     .execute();
   const row = await db
     .selectFrom('instance_setting')
     .select(['value', 'created_at'])
-    .where('key', '=', 'instance')
+    .where('key', '=', key)
     .executeTakeFirstOrThrow();
-  return { id: (row.value as { id: string }).id, firstStartedAt: row.created_at };
+  return { value: row.value as T, createdAt: row.created_at };
+}
+
+/** This installation's identity: a restart of the embedded default shows the same id, proof its data survived. */
+export async function ensureInstance(db: Kysely<Database>): Promise<{ id: string; firstStartedAt: Date }> {
+  const { value, createdAt } = await instanceSetting(db, 'instance', () => ({ id: newId('instance') }));
+  return { id: value.id, firstStartedAt: createdAt };
 }

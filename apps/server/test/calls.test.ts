@@ -1,0 +1,282 @@
+import { reconcileBalances } from '@tdk/api';
+import { testDatabaseKinds } from '@tdk/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../src/testing';
+import { adminSession, newDeveloper } from './support/customers';
+import { type JsonResponse, jsonClient } from './support/http';
+
+const countMovements = async (server: TestServer, walletId: string, kind = 'agent_payment') =>
+  Number(
+    (
+      await server.tdk.database.db
+        .selectFrom('ledger_movement')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('wallet_id', '=', walletId)
+        .where('kind', '=', kind)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+
+describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
+  let server: TestServer;
+  let api: ReturnType<typeof jsonClient>;
+  beforeAll(async () => {
+    server = await startTestServer(kind);
+    api = jsonClient(server.url);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const call = (apiKey: string, body: unknown, headers: Record<string, string> = {}) =>
+    api('POST', '/api/tdk/v1/call', { token: apiKey, body, headers });
+
+  it('lets a newcomer store and retrieve a memory, with the cost and the transaction signature', async () => {
+    const dev = await newDeveloper(server);
+    expect(dev.apiKey).toMatch(/^tdk_test_[1-9A-HJ-NP-Za-km-z]{30,}$/);
+    const stored = await call(dev.apiKey, {
+      agent_id: 'memory',
+      input: { action: 'store', key: 'greeting', value: 'hello' },
+    });
+    expect(stored.status, JSON.stringify(stored.body)).toBe(200);
+    expect(stored.body).toMatchObject({
+      id: expect.stringMatching(/^call_/),
+      status: 'succeeded',
+      cost: { agent: 1000, markup: 500, total: 1500, currency: 'USDC', decimals: 6, display: '$0.0015' },
+      payment: { tx_signature: expect.stringMatching(/^[1-9A-HJ-NP-Za-km-z]{64,88}$/), network: 'embedded' },
+    });
+    expect(Number(stored.headers.get('ratelimit-remaining'))).toBeGreaterThan(0);
+    const retrieved = await call(dev.apiKey, {
+      agent_id: 'memory',
+      input: { action: 'retrieve', key: 'greeting' },
+    });
+    expect(retrieved.body.output).toMatchObject({ found: true, value: 'hello' });
+
+    const record = await api('GET', `/api/tdk/v1/calls/${stored.body.id}`, { token: dev.apiKey });
+    expect(record.body).toMatchObject({
+      status: 'succeeded',
+      payment: { tx_signature: stored.body.payment.tx_signature },
+    });
+    expect(await server.tdk.services.chain.transactionStatus(stored.body.payment.tx_signature)).toBe(
+      'confirmed',
+    );
+
+    const usage = await api('GET', '/api/tdk/usage/current', { token: dev.apiKey });
+    expect(usage.body).toMatchObject({
+      tier: 'free',
+      limits: { calls_per_minute: 100, included_calls_per_day: 1000, monthly_spend_cap: 10_000_000 },
+      quota: { used_today: 2, remaining_today: 998 },
+      spend: { this_month: 3000, remaining: 10_000_000 - 3000 },
+      wallet: { address: dev.wallet, usdc: 10_000_000 - 2000 },
+    });
+    // The key list shows the wallet but never the secret.
+    const keys = await api('GET', '/api/tdk/keys', { token: dev.session });
+    expect(keys.body.items[0]).toMatchObject({
+      id: dev.keyId,
+      wallet: { address: dev.wallet },
+      status: 'active',
+    });
+    expect(JSON.stringify(keys.body)).not.toContain(dev.apiKey);
+  });
+
+  it("isolates wallets: two developers' memories with the same key stay apart", async () => {
+    const [alice, bob] = await Promise.all([newDeveloper(server), newDeveloper(server)]);
+    await call(alice.apiKey, {
+      agent_id: 'memory',
+      input: { action: 'store', key: 'secret', value: 'alice' },
+    });
+    await call(bob.apiKey, { agent_id: 'memory', input: { action: 'store', key: 'secret', value: 'bob' } });
+    const a = await call(alice.apiKey, { agent_id: 'memory', input: { action: 'retrieve', key: 'secret' } });
+    const b = await call(bob.apiKey, { agent_id: 'memory', input: { action: 'retrieve', key: 'secret' } });
+    expect(a.body.output.value).toBe('alice');
+    expect(b.body.output.value).toBe('bob');
+    // And neither can read the other's call record.
+    expect((await api('GET', `/api/tdk/v1/calls/${a.body.id}`, { token: bob.apiKey })).status).toBe(404);
+  });
+
+  it('refuses invalid input with 400 before any money moves; an unknown agent is 404', async () => {
+    const dev = await newDeveloper(server);
+    const before = await server.tdk.services.chain.balances(dev.wallet);
+    const bad = await call(dev.apiKey, { agent_id: 'memory', input: { action: 'explode', key: 1 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_input');
+    expect(bad.body.error.details.issues.length).toBeGreaterThan(0);
+    expect(await server.tdk.services.chain.balances(dev.wallet)).toEqual(before);
+    expect(await countMovements(server, dev.walletId)).toBe(0);
+
+    const unknown = await call(dev.apiKey, { agent_id: 'no-such-agent', input: {} });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('agent_not_found');
+    expect((await call('tdk_test_notarealkey', { agent_id: 'memory', input: {} })).body.error.code).toBe(
+      'invalid_api_key',
+    );
+    expect((await call(dev.session, { agent_id: 'memory', input: {} })).status).toBe(401);
+  });
+
+  it('stops a revoked key within a second on every server process', async () => {
+    // A second process on the same database (its own key cache); it runs no example agents of its own.
+    const second = await startTestServer(
+      kind,
+      { TDK_EXAMPLE_AGENTS: 'false' },
+      { shareDatabaseWith: server },
+    );
+    try {
+      const dev = await newDeveloper(server);
+      const input = { agent_id: 'memory', input: { action: 'list' } };
+      const first = await call(dev.apiKey, input);
+      expect(first.status, JSON.stringify(first.body)).toBe(200);
+      const onSecond = jsonClient(second.url);
+      expect((await onSecond('GET', '/api/tdk/usage/current', { token: dev.apiKey })).status).toBe(200);
+
+      const revoked = await api('POST', `/api/tdk/keys/${dev.keyId}/revoke`, { token: dev.session });
+      expect(revoked.body.status).toBe('revoked');
+      expect((await call(dev.apiKey, input)).status).toBe(401);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const late = await onSecond('POST', '/api/tdk/v1/call', { token: dev.apiKey, body: input });
+      expect(late.status).toBe(401);
+      expect(late.body.error.code).toBe('api_key_revoked');
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('rolls a key: the new secret works, the old one only during its grace period', async () => {
+    const dev = await newDeveloper(server);
+    const rolled = await api('POST', `/api/tdk/keys/${dev.keyId}/roll`, {
+      token: dev.session,
+      body: { grace_seconds: 0 },
+    });
+    expect(rolled.status).toBe(200);
+    expect(rolled.body.key.wallet.address).toBe(dev.wallet);
+    const input = { agent_id: 'memory', input: { action: 'list' } };
+    expect((await call(rolled.body.secret, input)).status).toBe(200);
+    expect((await call(dev.apiKey, input)).status).toBe(401);
+  });
+
+  it('replays a call with the same Idempotency-Key, sent 10 times at once, and pays once', async () => {
+    const dev = await newDeveloper(server);
+    const body = { agent_id: 'memory', input: { action: 'store', key: 'once', value: 'v' } };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => call(dev.apiKey, body, { 'idempotency-key': 'order-42' })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(new Set(answers.map((a) => a.body.payment.tx_signature)).size).toBe(1);
+    expect(await countMovements(server, dev.walletId)).toBe(1);
+
+    const conflict = await call(
+      dev.apiKey,
+      { ...body, input: { ...body.input, value: 'other' } },
+      { 'idempotency-key': 'order-42' },
+    );
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error.code).toBe('idempotency_conflict');
+  });
+
+  it('records a paid call whose agent times out, answers 504, and bills nothing', async () => {
+    const admin = await adminSession(server);
+    const agentServer = server.tdk.agentServer!;
+    const registered = await api('POST', '/api/tdk/admin/agents', {
+      token: admin,
+      body: {
+        name: `slow-${kind}`,
+        description: 'Answers late',
+        endpoint_url: agentServer.fixtures.slow,
+        price_base: 2000,
+        owner_wallet: server.tdk.services.newKeypair().publicKey,
+        timeout_ms: 300,
+        input_schema: { type: 'object' },
+        output_schema: { type: 'object' },
+      },
+    });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(200);
+    const dev = await newDeveloper(server);
+    const res = await call(dev.apiKey, { agent_id: registered.body.id, input: { delay_ms: 2_000 } });
+    expect(res.status).toBe(504);
+    expect(res.body.error.code).toBe('agent_timeout');
+    const callId = res.body.error.details.call_id as string;
+    const record = await api('GET', `/api/tdk/v1/calls/${callId}`, { token: dev.apiKey });
+    expect(record.body).toMatchObject({ status: 'agent_timeout', cost: { agent: 2000, total: 0 } });
+    expect(record.body.payment.tx_signature).toBe(res.body.error.details.payment.tx_signature);
+    expect(await countMovements(server, dev.walletId)).toBe(1);
+    expect((await reconcileBalances(server.tdk.services)).differences).toEqual([]);
+  });
+});
+
+describe('limits and funds', () => {
+  let server: TestServer;
+  let api: ReturnType<typeof jsonClient>;
+  beforeAll(async () => {
+    server = await startTestServer('pglite-memory', {
+      TDK_TIERS: JSON.stringify({
+        free: {
+          callsPerMinute: 1000,
+          includedCallsPerDay: 1000,
+          initialFunding: { usdc: '40000', lamports: '20000000' },
+          usdcTopUp: { below: '0', to: '0' },
+          solTopUp: { below: '0', to: '0' },
+        },
+        paid: { callsPerMinute: 3, includedCallsPerDay: null },
+        pro: { callsPerMinute: 1000, includedCallsPerDay: 2, monthlySpendCap: null },
+      }),
+    });
+    api = jsonClient(server.url);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  const list = { agent_id: 'memory', input: { action: 'list' } };
+
+  it('pays exactly 40 of 100 concurrent calls on a wallet funded for 40; ledger = chain = usage', async () => {
+    const dev = await newDeveloper(server);
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => api('POST', '/api/tdk/v1/call', { token: dev.apiKey, body: list })),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(40);
+    expect(statuses.filter((s) => s === 402)).toHaveLength(60);
+    expect(new Set(answers.filter((a) => a.status === 402).map((a) => a.body.error.code))).toEqual(
+      new Set(['insufficient_funds']),
+    );
+    expect((await server.tdk.services.chain.balances(dev.wallet)).usdc).toBe(0n);
+
+    const usage = await server.tdk.database.db
+      .selectFrom('call')
+      .select((eb) => [
+        eb.fn.countAll<string>().as('n'),
+        eb.cast<string>(eb.fn.sum('agent_cost'), 'text').as('agent'),
+      ])
+      .where('api_key_id', '=', dev.keyId)
+      .where('status', '=', 'succeeded')
+      .executeTakeFirstOrThrow();
+    expect(Number(usage.n)).toBe(40);
+    expect(usage.agent).toBe('40000');
+    expect((await reconcileBalances(server.tdk.services)).differences).toEqual([]);
+  });
+
+  it('answers 429 with Retry-After and RateLimit headers past the per-minute rate', async () => {
+    const dev = await newDeveloper(server, { tier: 'paid' });
+    const statuses: number[] = [];
+    let last: JsonResponse | undefined;
+    for (let i = 0; i < 4; i++) {
+      last = await api('POST', '/api/tdk/v1/call', { token: dev.apiKey, body: list });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(last?.body.error.code).toBe('rate_limited');
+    expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(last?.headers.get('ratelimit-limit')).toBe('3');
+    expect(last?.headers.get('ratelimit-remaining')).toBe('0');
+  });
+
+  it('answers 402 once the day quota is used, and charges nothing for it', async () => {
+    const dev = await newDeveloper(server, { tier: 'pro' });
+    expect((await api('POST', '/api/tdk/v1/call', { token: dev.apiKey, body: list })).status).toBe(200);
+    expect((await api('POST', '/api/tdk/v1/call', { token: dev.apiKey, body: list })).status).toBe(200);
+    const over = await api('POST', '/api/tdk/v1/call', { token: dev.apiKey, body: list });
+    expect(over.status).toBe(402);
+    expect(over.body.error.code).toBe('quota_exceeded');
+    expect(over.body.error.details.resets_at).toMatch(/T00:00:00.000Z$/);
+    expect(await countMovements(server, dev.walletId)).toBe(2);
+  });
+});

@@ -1,0 +1,37 @@
+import { AppError } from '@tdk/core';
+import { z } from 'zod';
+import { publicProcedure } from '../trpc';
+import { agentDto, ZAgent } from './schemas';
+
+export const listAgents = publicProcedure
+  .meta({
+    openapi: {
+      method: 'GET',
+      path: '/tdk/agents',
+      tags: ['agents'],
+      summary: 'Agents you can call',
+      description: 'Every active agent with its price and input/output JSON Schemas.',
+      protect: false,
+    },
+  })
+  .input(z.void())
+  .output(z.object({ items: z.array(ZAgent) }))
+  .query(async ({ ctx }) => ({ items: (await ctx.services.marketplace.listAgents()).map(agentDto) }));
+
+export const getAgent = publicProcedure
+  .meta({
+    openapi: {
+      method: 'GET',
+      path: '/tdk/agents/{id}',
+      tags: ['agents'],
+      summary: 'One agent, by id or name',
+      protect: false,
+    },
+  })
+  .input(z.object({ id: z.string().max(200) }))
+  .output(ZAgent)
+  .query(async ({ ctx, input }) => {
+    const agent = await ctx.services.marketplace.getAgent(input.id);
+    if (!agent) throw new AppError('agent_not_found', `No agent ${JSON.stringify(input.id)}.`);
+    return agentDto(agent);
+  });

@@ -1,0 +1,42 @@
+import type { AgentListing } from '@tdk/core';
+import { z } from 'zod';
+
+export const ZAgent = z
+  .object({
+    id: z.string().describe('UUID'),
+    name: z.string(),
+    description: z.string(),
+    endpoint_url: z.string(),
+    price_display: z.string(),
+    price_base: z.string().describe("Price in the token's base units (USDC: micro-dollars)"),
+    token: z.enum(['USDC', 'SOL']),
+    token_mint: z.string(),
+    token_decimals: z.number().int(),
+    input_schema: z.record(z.string(), z.unknown()),
+    output_schema: z.record(z.string(), z.unknown()),
+    owner_wallet: z.string(),
+    fee_bps: z.number().int(),
+    status: z.enum(['active', 'disabled']),
+    agent_type: z.enum(['simple', 'complex', 'coordinator']),
+    example_inputs: z.array(z.unknown()),
+  })
+  .meta({ id: 'Agent' });
+
+export const agentDto = (agent: AgentListing): z.infer<typeof ZAgent> => ({
+  id: agent.id,
+  name: agent.name,
+  description: agent.description,
+  endpoint_url: agent.endpoint_url,
+  price_display: agent.price_display,
+  price_base: agent.price_base.toString(),
+  token: agent.token,
+  token_mint: agent.token_mint,
+  token_decimals: agent.token_decimals,
+  input_schema: agent.input_schema,
+  output_schema: agent.output_schema,
+  owner_wallet: agent.owner_wallet,
+  fee_bps: agent.fee_bps,
+  status: agent.status,
+  agent_type: agent.agent_type,
+  example_inputs: agent.example_inputs,
+});

@@ -1,0 +1,45 @@
+import { AppError } from '@tdk/core';
+import { apiKeyProcedure } from '../trpc';
+import { callAgent } from './call-agent';
+import { ZCallAnswer, ZCallRequest } from './schemas';
+
+/** `POST /api/tdk/v1/call`: the product's main endpoint. (`call` is reserved in tRPC, hence `create`.) */
+export const createCall = apiKeyProcedure
+  .meta({
+    openapi: {
+      method: 'POST',
+      path: '/tdk/v1/call',
+      tags: ['calls'],
+      summary: 'Call an agent',
+      description:
+        "Pays the agent from your key's wallet and returns its output, the cost and the payment proof. Send an `Idempotency-Key` header to make retries safe: the same key and body replay the stored answer without paying again; the same key with another body is a 409.",
+      errorResponses: {
+        400: 'Invalid input (nothing was paid)',
+        401: 'Missing, unknown or revoked API key',
+        402: 'Quota, spend cap or funds exhausted',
+        403: 'Account suspended',
+        404: 'Unknown agent',
+        409: 'Idempotency conflict',
+        429: 'Rate limited',
+        502: 'The agent failed after payment (recorded, not billed)',
+        504: 'The agent timed out after payment (recorded, not billed)',
+      },
+    },
+  })
+  .input(ZCallRequest)
+  .output(ZCallAnswer)
+  .mutation(async ({ ctx, input }) => {
+    if (ctx.idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(ctx.idempotencyKey)) {
+      throw new AppError(
+        'invalid_input',
+        'The Idempotency-Key header must be 1–255 visible ASCII characters.',
+      );
+    }
+    const { answer, headers } = await callAgent(ctx.services, ctx.apiKey, {
+      agentId: input.agent_id,
+      input: input.input,
+      idempotencyKey: ctx.idempotencyKey,
+    });
+    Object.assign(ctx.responseHeaders, headers);
+    return answer;
+  });

@@ -1,0 +1,139 @@
+import { AppError, type Tier, type TierName, tierNames } from '@tdk/core';
+import type { Database } from '@tdk/db';
+import { type Kysely, sql } from 'kysely';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { isRateLimiterRes, rateLimited, rateLimitHeaders } from '../auth/limits';
+import type { LimiterFactory } from '../services';
+
+/** Per-key calls per minute, one limiter per tier, built once at start on the configured store. */
+export interface CallLimits {
+  perMinute: Record<TierName, RateLimiterAbstract>;
+}
+
+export function createCallLimits(limiter: LimiterFactory, tiers: Record<TierName, Tier>): CallLimits {
+  return {
+    perMinute: Object.fromEntries(
+      tierNames.map((tier) => [
+        tier,
+        limiter({ keyPrefix: `calls_${tier}`, points: tiers[tier].callsPerMinute, duration: 60 }),
+      ]),
+    ) as Record<TierName, RateLimiterAbstract>,
+  };
+}
+
+/** Takes one call from the key's per-minute allowance; 429 with headers when it is spent. */
+export async function takeCallRate(
+  limits: CallLimits,
+  tiers: Record<TierName, Tier>,
+  tier: TierName,
+  keyId: string,
+) {
+  const limit = tiers[tier].callsPerMinute;
+  try {
+    return rateLimitHeaders(limit, await limits.perMinute[tier].consume(keyId));
+  } catch (rejection) {
+    if (!isRateLimiterRes(rejection)) throw rejection;
+    throw rateLimited(
+      `Rate limit: your tier allows ${limit} calls per minute per key.`,
+      rejection.msBeforeNext,
+      rateLimitHeaders(limit, rejection),
+    );
+  }
+}
+
+export const dayPeriod = (at: Date) => `day:${at.toISOString().slice(0, 10)}`;
+export const monthPeriod = (at: Date) => `month:${at.toISOString().slice(0, 7)}`;
+
+export interface Reservation {
+  keyId: string;
+  day: string;
+  month: string;
+  spend: bigint;
+}
+
+/**
+ * Reserves one of the day's included calls and `spend` of the month's cap, atomically: a conditional
+ * UPDATE that only succeeds under the limit, so concurrent calls can never pass it together.
+ */
+export async function reserveCall(
+  db: Kysely<Database>,
+  tier: Tier,
+  keyId: string,
+  spend: bigint,
+  now = new Date(),
+): Promise<Reservation> {
+  const day = dayPeriod(now);
+  const month = monthPeriod(now);
+  await db
+    .insertInto('key_usage_period')
+    .values([
+      { api_key_id: keyId, period: day },
+      { api_key_id: keyId, period: month },
+    ])
+    .onConflict((oc) => oc.columns(['api_key_id', 'period']).doNothing())
+    .execute();
+
+  const counted = await db
+    .updateTable('key_usage_period')
+    .set((eb) => ({ calls: eb('calls', '+', 1) }))
+    .where('api_key_id', '=', keyId)
+    .where('period', '=', day)
+    .$if(tier.includedCallsPerDay !== null, (q) => q.where('calls', '<', tier.includedCallsPerDay ?? 0))
+    .returning('calls')
+    .executeTakeFirst();
+  if (!counted) {
+    const tomorrow = new Date(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
+    tomorrow.setUTCDate(tomorrow.getUTCDate() + 1);
+    throw new AppError(
+      'quota_exceeded',
+      `Your tier includes ${tier.includedCallsPerDay} calls per day; the quota resets at midnight UTC.`,
+      {
+        details: { included_calls_per_day: tier.includedCallsPerDay, resets_at: tomorrow.toISOString() },
+      },
+    );
+  }
+
+  const reserved = await db
+    .updateTable('key_usage_period')
+    .set({ spend: sql`spend + ${spend.toString()}::int8` })
+    .where('api_key_id', '=', keyId)
+    .where('period', '=', month)
+    .$if(tier.monthlySpendCap !== null, (q) =>
+      q.where(
+        sql<boolean>`spend + ${spend.toString()}::int8 <= ${(tier.monthlySpendCap ?? 0n).toString()}::int8`,
+      ),
+    )
+    .returning('spend')
+    .executeTakeFirst();
+  if (!reserved) {
+    await releaseCall(db, { keyId, day, month, spend: 0n });
+    throw new AppError('spend_cap_exceeded', 'This call would pass your monthly spend cap.', {
+      details: { monthly_spend_cap: tier.monthlySpendCap?.toString() },
+    });
+  }
+  return { keyId, day, month, spend };
+}
+
+/** Gives back a reservation (a call that did not happen, or is not billed). */
+export async function releaseCall(
+  db: Kysely<Database>,
+  reservation: Reservation,
+  options: { keepCall?: boolean } = {},
+) {
+  if (!options.keepCall) {
+    await db
+      .updateTable('key_usage_period')
+      .set((eb) => ({ calls: eb('calls', '-', 1) }))
+      .where('api_key_id', '=', reservation.keyId)
+      .where('period', '=', reservation.day)
+      .execute();
+  }
+  if (reservation.spend > 0n) {
+    await db
+      .updateTable('key_usage_period')
+      .set({ spend: sql`spend - ${reservation.spend.toString()}::int8` })
+      .where('api_key_id', '=', reservation.keyId)
+      .where('period', '=', reservation.month)
+      .execute();
+  }
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+export const ZCost = z
+  .object({
+    agent: z.number().int().describe("The agent's price, in base units (USDC micro-dollars)"),
+    markup: z.number().int().describe("TDK's markup, base units"),
+    total: z.number().int().describe('What you are billed, base units'),
+    currency: z.literal('USDC'),
+    decimals: z.literal(6),
+    display: z.string().describe('The total for people, e.g. `$0.0015`'),
+  })
+  .meta({ id: 'Cost' });
+
+export const ZCallAnswer = z
+  .object({
+    id: z.string().describe('`call_…`; also the receipt and the payment memo'),
+    agent_id: z.string(),
+    status: z.literal('succeeded'),
+    output: z.unknown().describe("The agent's output, checked against its output schema"),
+    cost: ZCost,
+    payment: z.object({
+      tx_signature: z.string().describe('The Solana transaction that paid the agent'),
+      network: z.string(),
+    }),
+    receipt_id: z.string(),
+    latency_ms: z.number().int(),
+  })
+  .meta({ id: 'CallResult' });
+
+export type CallAnswer = z.infer<typeof ZCallAnswer>;
+
+export const ZCallRequest = z.object({
+  agent_id: z.string().min(1).max(200).describe('Agent id (UUID) or unique name, e.g. `memory`'),
+  input: z.unknown().describe("The agent's input; must match its input schema"),
+});

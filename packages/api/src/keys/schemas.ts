@@ -1,0 +1,37 @@
+import type { ApiKeyTable, WalletTable } from '@tdk/db';
+import type { Selectable } from 'kysely';
+import { z } from 'zod';
+
+export const ZApiKey = z
+  .object({
+    id: z.string().describe('`key_…`'),
+    name: z.string(),
+    hint: z.string().describe('Prefix and last four characters of the secret'),
+    environment: z.enum(['test', 'live']),
+    status: z.enum(['active', 'revoked']),
+    wallet: z.object({ id: z.string(), address: z.string().describe('The dedicated Solana wallet, base58') }),
+    created_at: z.string(),
+    last_used_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+
+export const apiKeyDto = (
+  key: Selectable<ApiKeyTable>,
+  wallet: Pick<Selectable<WalletTable>, 'id' | 'public_key'>,
+): z.infer<typeof ZApiKey> => ({
+  id: key.id,
+  name: key.name,
+  hint: key.hint,
+  environment: key.environment,
+  status: key.status,
+  wallet: { id: wallet.id, address: wallet.public_key },
+  created_at: key.created_at.toISOString(),
+  last_used_at: key.last_used_at?.toISOString() ?? null,
+  revoked_at: key.revoked_at?.toISOString() ?? null,
+});
+
+export const ZKeyWithSecret = z.object({
+  key: ZApiKey,
+  secret: z.string().describe('The API key itself. Shown once: store it now, TDK keeps only its hash.'),
+});

@@ -1,0 +1,70 @@
+import { AppError } from '@tdk/core';
+import type { ApiKeyTable, Database, UserTable, WalletTable } from '@tdk/db';
+import type { Kysely, Selectable } from 'kysely';
+import { hashKeySecret } from './secret';
+
+export interface VerifiedKey {
+  key: Selectable<ApiKeyTable>;
+  wallet: Selectable<WalletTable>;
+  user: Selectable<UserTable>;
+}
+
+export interface ApiKeyVerifier {
+  /** The key, its wallet and its owner; throws `invalid_api_key` / `api_key_revoked`. */
+  verify(secret: string): Promise<VerifiedKey>;
+  /** Drops cached verifications, e.g. right after a revoke or roll in this process. */
+  evict(keyId: string): void;
+}
+
+/**
+ * Verifies API keys through a short-lived in-process cache. The cache lifetime bounds how long a
+ * revoked key can still pass on another server process (a revoke evicts at once in its own).
+ */
+export function createApiKeyVerifier(
+  db: Kysely<Database>,
+  options: { ttlMs: number; maxEntries?: number },
+): ApiKeyVerifier {
+  const maxEntries = options.maxEntries ?? 10_000;
+  const cache = new Map<string, { entry: VerifiedKey; expiresAt: number }>();
+
+  async function load(hash: string): Promise<VerifiedKey> {
+    const row = await db
+      .selectFrom('api_key')
+      .where((eb) => eb.or([eb('secret_hash', '=', hash), eb('previous_secret_hash', '=', hash)]))
+      .selectAll()
+      .executeTakeFirst();
+    if (!row)
+      throw new AppError('invalid_api_key', 'The API key is not valid. Check it, or create a new one.');
+    if (row.status === 'revoked') throw new AppError('api_key_revoked', 'This API key has been revoked.');
+    if (
+      row.secret_hash !== hash &&
+      (!row.previous_secret_expires_at || row.previous_secret_expires_at <= new Date())
+    ) {
+      throw new AppError(
+        'api_key_revoked',
+        'This API key was rolled and its grace period is over. Use the new secret.',
+      );
+    }
+    const [wallet, user] = await Promise.all([
+      db.selectFrom('wallet').selectAll().where('id', '=', row.wallet_id).executeTakeFirstOrThrow(),
+      db.selectFrom('app_user').selectAll().where('id', '=', row.user_id).executeTakeFirstOrThrow(),
+    ]);
+    return { key: row, wallet, user };
+  }
+
+  return {
+    async verify(secret) {
+      const hash = hashKeySecret(secret);
+      const now = Date.now();
+      const hit = cache.get(hash);
+      if (hit && hit.expiresAt > now) return hit.entry;
+      const entry = await load(hash);
+      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+      cache.set(hash, { entry, expiresAt: now + options.ttlMs });
+      return entry;
+    },
+    evict(keyId) {
+      for (const [hash, { entry }] of cache) if (entry.key.id === keyId) cache.delete(hash);
+    },
+  };
+}
