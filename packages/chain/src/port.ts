@@ -1,4 +1,4 @@
-import type { PublicKey, TransactionInstruction } from '@solana/web3.js';
+import { type PublicKey, type TransactionInstruction, VersionedTransaction } from '@solana/web3.js';
 import type { Movement, Signer, SolanaNetwork, SolanaPort, TransactionStatus } from '@tdk/core';
 import { toKeypair, toPublicKey } from './keys';
 import {
@@ -8,9 +8,11 @@ import {
   type PriorityFee,
   priorityFeeInstructions,
   type SignedTransaction,
+  signedTransaction,
   signTransaction,
   solTransferInstruction,
   USDC_DECIMALS,
+  unverifiedSigner,
   usdcTransferInstructions,
 } from './transactions';
 
@@ -21,6 +23,8 @@ export interface ChainBackend {
   submit(transaction: SignedTransaction, lastValidBlockHeight: number): Promise<Movement>;
   /** Each address's account, or null where none exists. */
   accounts(addresses: PublicKey[]): Promise<Array<{ lamports: bigint; data: Uint8Array } | null>>;
+  /** From the landed transaction's own balances; throws ChainError `unreachable` when it is not found. */
+  lamportsSpentOf(signature: string): Promise<bigint>;
   transactionStatus(signature: string): Promise<TransactionStatus>;
   ping(): Promise<void>;
 }
@@ -77,6 +81,17 @@ export function createPort(backend: ChainBackend, options: PortOptions): SolanaP
       return move(from, (payer) => usdcTransferInstructions(payer, mint, parsed), memo);
     },
 
+    latestBlockhash: () => backend.latestBlockhash(),
+
+    async submitSigned(serializedBase64) {
+      const signed = signedCopy(serializedBase64);
+      // Its blockhash, if the chain still accepts it, expires no later than the latest one (and
+      // one already expired is refused up front), so waiting up to the latest's height is enough.
+      const { lastValidBlockHeight } = await backend.latestBlockhash();
+      return backend.submit(signed, lastValidBlockHeight);
+    },
+
+    lamportsSpentOf: (signature) => backend.lamportsSpentOf(signature),
     transactionStatus: (signature) => backend.transactionStatus(signature),
     ping: () => backend.ping(),
   };
@@ -85,6 +100,19 @@ export function createPort(backend: ChainBackend, options: PortOptions): SolanaP
 function positive(amount: bigint, what: string): bigint {
   if (amount <= 0n) throw new RangeError(`${what}: must be positive, got ${amount}`);
   return amount;
+}
+
+/** A transaction signed elsewhere, refused before it is sent unless every signature it needs verifies. */
+function signedCopy(serializedBase64: string): SignedTransaction {
+  let transaction: VersionedTransaction;
+  try {
+    transaction = VersionedTransaction.deserialize(Buffer.from(serializedBase64, 'base64'));
+  } catch {
+    throw new RangeError('serializedBase64: not a serialized Solana transaction');
+  }
+  const unsigned = unverifiedSigner(transaction);
+  if (unsigned) throw new RangeError(`serializedBase64: lacks a valid signature of ${unsigned.toBase58()}`);
+  return signedTransaction(transaction);
 }
 
 /** SPL token account layout: mint (32 bytes), owner (32), amount (u64 little-endian), … */

@@ -7,13 +7,12 @@ import {
 import { PublicKey, TransactionInstruction, VersionedTransaction } from '@solana/web3.js';
 import { ChainError } from '@tdk/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createEmbeddedChain, type EmbeddedChain } from './embedded/chain';
 import { generateKeypair, toKeypair } from './keys';
 import {
   buildUnsignedUsdcPayment,
   checkSignedCopy,
   checkUsdcPayment,
-  createSettlingEmbeddedChain,
-  type SettlingEmbeddedChain,
   signSerializedTransaction,
   UnexpectedTransactionError,
   type UsdcPayment,
@@ -29,7 +28,7 @@ import {
 } from './transactions';
 
 describe('payments built by one party, checked and signed by another', () => {
-  let chain: SettlingEmbeddedChain;
+  let chain: EmbeddedChain;
   let blockhash: string;
   let mint: PublicKey;
   const payer = generateKeypair();
@@ -44,7 +43,7 @@ describe('payments built by one party, checked and signed by another', () => {
   let expected: UsdcPayment;
 
   beforeAll(async () => {
-    chain = await createSettlingEmbeddedChain();
+    chain = await createEmbeddedChain();
     ({ blockhash } = await chain.latestBlockhash());
     mint = new PublicKey(chain.usdcMint);
     expected = { payer: payer.publicKey, usdcMint: chain.usdcMint, transfers: price };

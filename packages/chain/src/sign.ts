@@ -1,4 +1,3 @@
-import { createPublicKey, verify } from 'node:crypto';
 import {
   ASSOCIATED_TOKEN_PROGRAM_ID,
   createAssociatedTokenAccountIdempotentInstruction,
@@ -12,26 +11,21 @@ import {
   type VersionedMessage,
   VersionedTransaction,
 } from '@solana/web3.js';
-import { ChainError, type Movement, type Signer, type UsdcTransfer } from '@tdk/core';
+import type { Signer, UsdcTransfer } from '@tdk/core';
 import bs58 from 'bs58';
-import { type EmbeddedChain, type EmbeddedChainOptions, embeddedChainOn } from './embedded/chain';
-import { LocalRuntime } from './embedded/runtime';
-import { transactionFailed } from './errors';
 import { toKeypair, toPublicKey } from './keys';
-import { payerDrop } from './port';
 import {
   associatedTokenAddress,
-  type Blockhash,
   memoInstruction,
-  signedTransaction,
   USDC_DECIMALS,
+  unverifiedSigner,
   usdcTransferInstructions,
 } from './transactions';
 
 /**
  * Payments one party builds and another signs, as on the Tetto platform: the platform builds an
- * unsigned USDC payment, the caller checks it and signs it, the platform submits it. Transactions
- * travel as base64 wire bytes.
+ * unsigned USDC payment, the caller checks it and signs it, the platform submits it (the Solana
+ * port's `submitSigned`). Transactions travel as base64 wire bytes.
  */
 
 /** A USDC payment: `payer` pays the network fee and every transfer, and is the only signer. */
@@ -197,59 +191,12 @@ export function signSerializedTransaction(
 export function checkSignedCopy(unsigned: string, signed: string): string {
   const original = decode(unsigned).message.serialize();
   const transaction = decode(signed);
-  const message = transaction.message.serialize();
-  if (Buffer.compare(original, message) !== 0) unexpected('it is not the transaction that was built');
-  const signers = transaction.message.staticAccountKeys.slice(
-    0,
-    transaction.message.header.numRequiredSignatures,
-  );
-  signers.forEach((key, i) => {
-    const publicKey = createPublicKey({
-      key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.toBytes()).toString('base64url') },
-      format: 'jwk',
-    });
-    const signature = transaction.signatures[i];
-    if (!signature || !verify(null, message, publicKey, signature)) {
-      unexpected(`it lacks a valid signature of ${key.toBase58()}`);
-    }
-  });
+  if (Buffer.compare(original, transaction.message.serialize()) !== 0) {
+    unexpected('it is not the transaction that was built');
+  }
+  const missing = unverifiedSigner(transaction);
+  if (missing) unexpected(`it lacks a valid signature of ${missing.toBase58()}`);
   return bs58.encode(transaction.signatures[0]!);
-}
-
-/** What a payment platform needs from a chain beyond the port: to build on it and to settle what callers signed. */
-export interface PaymentSettlement {
-  latestBlockhash(): Promise<Blockhash>;
-  /** Sends a transaction someone else signed and waits for it, as the port does its own; throws ChainError. */
-  submitSigned(signedBase64: string): Promise<Movement>;
-  /** The fee payer's exact SOL drop in a landed transaction, from its balances around it. */
-  lamportsSpentOf(signature: string): Promise<bigint>;
-}
-
-export type SettlingEmbeddedChain = EmbeddedChain & PaymentSettlement;
-
-/** The embedded chain, plus settling transactions signed elsewhere (the Tetto stand-in's chain). */
-export async function createSettlingEmbeddedChain(
-  options: EmbeddedChainOptions = {},
-): Promise<SettlingEmbeddedChain> {
-  const runtime = await LocalRuntime.create(options);
-  return {
-    ...embeddedChainOn(runtime),
-    latestBlockhash: async () => runtime.latestBlockhash(),
-    async submitSigned(signedBase64) {
-      const { signature, transaction } = signedTransaction(decode(signedBase64));
-      const outcome = await runtime.submit(transaction, { preflight: true });
-      if (!outcome.landed) throw transactionFailed(outcome.err, transaction);
-      const { err, preBalances, postBalances } = outcome.record;
-      const movement = { signature, lamportsSpent: payerDrop(preBalances, postBalances) };
-      if (err !== null) throw transactionFailed(err, transaction, movement);
-      return movement;
-    },
-    async lamportsSpentOf(signature) {
-      const record = runtime.transaction(signature);
-      if (!record) throw new ChainError('unreachable', `the chain does not know transaction ${signature}`);
-      return payerDrop(record.preBalances, record.postBalances);
-    },
-  };
 }
 
 function decode(serialized: string): VersionedTransaction {

@@ -1,3 +1,4 @@
+import { createPublicKey, verify } from 'node:crypto';
 import {
   createAssociatedTokenAccountIdempotentInstruction,
   createTransferCheckedInstruction,
@@ -96,6 +97,21 @@ export function signedTransaction(transaction: VersionedTransaction): SignedTran
     transaction,
     bytes: transaction.serialize(),
   };
+}
+
+/** The first signer the message requires whose signature is missing or does not verify. */
+export function unverifiedSigner(transaction: VersionedTransaction): PublicKey | undefined {
+  const { message, signatures } = transaction;
+  const bytes = message.serialize();
+  const signers = message.staticAccountKeys.slice(0, message.header.numRequiredSignatures);
+  return signers.find((key, i) => {
+    const publicKey = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.toBytes()).toString('base64url') },
+      format: 'jwk',
+    });
+    const signature = signatures[i];
+    return !signature || !verify(null, bytes, publicKey, signature);
+  });
 }
 
 /** The programs a transaction's instructions call, by instruction index. */

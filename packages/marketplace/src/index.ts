@@ -1,4 +1,11 @@
 export {
+  type AgentAnswer,
+  type AgentCall,
+  type AgentInvoker,
+  createAgentInvoker,
+  tettoContext,
+} from './agent-endpoint';
+export {
   agentListing,
   createLocalMarketplace,
   type LocalMarketplace,
@@ -7,10 +14,16 @@ export {
 export { createSchemaValidator, type SchemaIssue } from './schemas';
 export {
   createTettoPlatformMarketplace,
-  type StandInChain,
+  createTettoProtocol,
   startTettoStandIn,
-  type TettoChainReader,
+  type TettoHttpOptions,
+  type TettoPlatformMarketplace,
   type TettoPlatformOptions,
+  type TettoProtocol,
+  type TettoProtocolOptions,
+  type TettoReply,
   type TettoStandIn,
   type TettoStandInOptions,
+  tettoHttpHandler,
+  tettoRoutes,
 } from './tetto';

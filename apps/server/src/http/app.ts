@@ -1,4 +1,5 @@
 import { type AppRouter, type Context, createOpenApiDocument, type Services, toAppError } from '@tdk/api';
+import { type LocalMarketplace, tettoRoutes } from '@tdk/marketplace';
 import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
@@ -11,6 +12,7 @@ import { createHttpMetrics } from './metrics';
 import { requestContext, requestIdOf } from './request-context';
 import { createRouteLabeler } from './route-label';
 import { credentialOf, sessionCookieFor } from './session-cookie';
+import { tettoEndpoints } from './tetto';
 
 /**
  * `curl -X POST …/auth/logout` sends no body and no content type; the REST adapter would answer 415.
@@ -36,6 +38,8 @@ export interface HttpAppOptions {
   maxBodyBytes: number;
   trustProxy: boolean;
   registry: Registry;
+  /** Served as Tetto-shaped endpoints at `/api/agents…` and `/api/receipts/…` (with the local marketplace). */
+  tettoMarketplace?: LocalMarketplace | undefined;
 }
 
 /** The Express host: health, metrics, docs, tRPC at /trpc and the same procedures as REST at /api. */
@@ -47,9 +51,12 @@ export function createHttpApp(options: HttpAppOptions): Express {
     options.registry,
     createRouteLabeler({
       fixed: ['/healthz', '/readyz', '/metrics', '/api/openapi.json'],
-      restTemplates: Object.entries(openApiDocument.paths ?? {}).flatMap(([path, item]) =>
-        Object.keys(item).map((method) => ({ method, path: `/api${path}` })),
-      ),
+      restTemplates: [
+        ...Object.entries(openApiDocument.paths ?? {}).flatMap(([path, item]) =>
+          Object.keys(item).map((method) => ({ method, path: `/api${path}` })),
+        ),
+        ...(options.tettoMarketplace ? tettoRoutes : []),
+      ],
       trpcProcedures: Object.keys(router._def.procedures),
     }),
   );
@@ -124,6 +131,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
       maxBodySize: options.maxBodyBytes,
     }),
   );
+  // Before the REST adapter, which answers 404 for every /api path it does not know.
+  if (options.tettoMarketplace) {
+    app.use(tettoEndpoints(options.tettoMarketplace, services.chain, options.maxBodyBytes));
+  }
   app.use(
     '/api',
     express.json({ limit: options.maxBodyBytes }),

@@ -1,4 +1,4 @@
-import type { SolanaPort, TransactionStatus } from '@tdk/core';
+import { ChainError, type SolanaPort, type TransactionStatus } from '@tdk/core';
 import { transactionFailed } from '../errors';
 import { toPublicKey } from '../keys';
 import { type ChainBackend, createPort, payerDrop } from '../port';
@@ -31,6 +31,14 @@ export function embeddedChainOn(runtime: LocalRuntime): EmbeddedChain {
       return movement;
     },
     accounts: async (addresses) => addresses.map((address) => runtime.account(address)),
+    async lamportsSpentOf(signature) {
+      const record = runtime.transaction(signature);
+      if (!record)
+        throw new ChainError('unreachable', `the chain does not know transaction ${signature}`, {
+          signature,
+        });
+      return payerDrop(record.preBalances, record.postBalances);
+    },
     transactionStatus: async (signature) => statusOf(runtime.transaction(signature)),
     ping: async () => undefined,
   };

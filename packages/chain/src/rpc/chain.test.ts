@@ -2,7 +2,8 @@ import bs58 from 'bs58';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateKeypair } from '../keys';
 import { type LocalRpcServer, startLocalRpcServer } from '../rpc-server/server';
-import { describeSolanaPort, FEE } from '../testing/port-contract';
+import { buildUnsignedUsdcPayment, signSerializedTransaction } from '../sign';
+import { describeSolanaPort, FEE, TOKEN_ACCOUNT_RENT } from '../testing/port-contract';
 import { MAINNET_USDC_MINT } from '../transactions';
 import { createRpcChain } from './chain';
 
@@ -114,6 +115,44 @@ describe('rpc adapter', () => {
       server.dropSubmissions(0);
     }
     expect(await chain.balances(payer.publicKey)).toEqual({ lamports: SOL, usdc: 0n });
+  });
+
+  it('settles a payment signed elsewhere as its own: the same bytes resent while dropped, `expired` after its blockhash', async () => {
+    const payer = generateKeypair();
+    await server.chain.fund(payer.publicKey, { lamports: SOL, usdc: 1_000n });
+    const signedPayment = async (memo: string) =>
+      signSerializedTransaction(
+        buildUnsignedUsdcPayment({
+          payer: payer.publicKey,
+          usdcMint: chain.usdcMint,
+          transfers: [{ to: generateKeypair().publicKey, amount: 10n }],
+          blockhash: (await chain.latestBlockhash()).blockhash,
+          memo,
+        }),
+        payer,
+      );
+
+    const paid = await signedPayment('intent_1');
+    server.dropSubmissions(1);
+    const movement = await chain.submitSigned(paid.signedBase64);
+    expect(sendsOf(paid.signature)).toHaveLength(2);
+    expect(new Set(sendsOf(paid.signature).map(({ params }) => params[0])).size).toBe(1);
+    expect(movement.lamportsSpent).toBe(FEE + TOKEN_ACCOUNT_RENT);
+
+    const lost = await signedPayment('intent_2');
+    server.dropSubmissions(Number.POSITIVE_INFINITY);
+    try {
+      const submitted = chain.submitSigned(lost.signedBase64);
+      await vi.waitFor(() => expect(sendsOf(lost.signature)).not.toHaveLength(0));
+      server.advanceBlocks(151);
+      await expect(submitted).rejects.toMatchObject({ code: 'expired', signature: lost.signature });
+    } finally {
+      server.dropSubmissions(0);
+    }
+    expect(await chain.balances(payer.publicKey)).toEqual({
+      lamports: SOL - movement.lamportsSpent,
+      usdc: 990n,
+    });
   });
 
   it('waits for `confirmed` when confirmation is slow', async () => {

@@ -62,13 +62,13 @@ export function createRpcChain(options: RpcChainOptions): SolanaPort {
   async function outcome({ signature, transaction }: SignedTransaction): Promise<Movement | undefined> {
     const confirmed = await status(signature);
     if (!confirmed) return undefined;
-    const movement = { signature, lamportsSpent: await lamportsSpent(signature) };
+    const movement = { signature, lamportsSpent: await lamportsSpentOf(signature) };
     if (confirmed.err) throw transactionFailed(confirmed.err, transaction, movement);
     return movement;
   }
 
   /** From the transaction's own balances, so it is exact whatever else the payer does meanwhile. */
-  async function lamportsSpent(signature: string): Promise<bigint> {
+  async function lamportsSpentOf(signature: string): Promise<bigint> {
     // Some nodes serve a transaction a moment after reporting its status.
     for (let attempt = 0; attempt < 10; attempt++) {
       const landed = await ask(
@@ -83,9 +83,7 @@ export function createRpcChain(options: RpcChainOptions): SolanaPort {
       if (landed?.meta) return payerDrop(landed.meta.preBalances, landed.meta.postBalances);
       await sleep(pollMs);
     }
-    throw new ChainError('unreachable', 'the RPC confirmed the transaction but does not return it', {
-      signature,
-    });
+    throw new ChainError('unreachable', `the RPC does not return transaction ${signature}`, { signature });
   }
 
   const backend: ChainBackend = {
@@ -133,6 +131,8 @@ export function createRpcChain(options: RpcChainOptions): SolanaPort {
       const accounts = await ask('getMultipleAccounts', () => connection.getMultipleAccountsInfo(addresses));
       return accounts.map((account) => account && { lamports: BigInt(account.lamports), data: account.data });
     },
+
+    lamportsSpentOf,
 
     async transactionStatus(signature) {
       const found = await status(signature, true);

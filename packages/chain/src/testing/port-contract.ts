@@ -1,6 +1,7 @@
-import type { ChainErrorCode, SolanaPort } from '@tdk/core';
+import { ChainError, type ChainErrorCode, type Signer, type SolanaPort, type UsdcTransfer } from '@tdk/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateKeypair } from '../keys';
+import { buildUnsignedUsdcPayment, signSerializedTransaction } from '../sign';
 
 /** LiteSVM charges Solana's fee and rent: 5,000 lamports per signature; a token account (165 bytes) holds this much. */
 export const FEE = 5_000n;
@@ -163,9 +164,74 @@ export function describeSolanaPort(name: string, setUp: () => Promise<PortUnderT
       );
     });
 
+    /** A payment built as a platform builds it, unsigned, on the latest blockhash. */
+    async function builtPayment(payer: Signer, transfers: UsdcTransfer[], memo: string) {
+      const { blockhash, lastValidBlockHeight } = await port.latestBlockhash();
+      expect(lastValidBlockHeight).toBeGreaterThan(0);
+      return buildUnsignedUsdcPayment({
+        payer: payer.publicKey,
+        usdcMint: port.usdcMint,
+        transfers,
+        blockhash,
+        memo,
+      });
+    }
+
+    it('submits a payment built elsewhere and signed by its payer, with the exact lamportsSpent, once', async () => {
+      const payer = await wallet({ lamports: SOL, usdc: 1_000_000n });
+      const owner = generateKeypair().publicKey;
+      const protocol = generateKeypair().publicKey;
+      const built = await builtPayment(
+        payer,
+        [
+          { to: owner, amount: 9_000n },
+          { to: protocol, amount: 1_000n },
+        ],
+        'intent_1',
+      );
+      const { signedBase64, signature } = signSerializedTransaction(built, payer);
+
+      const movement = await port.submitSigned(signedBase64);
+
+      expect(movement).toEqual({ signature, lamportsSpent: FEE + 2n * TOKEN_ACCOUNT_RENT });
+      expect(await port.lamportsSpentOf(signature)).toBe(movement.lamportsSpent);
+      expect(await port.transactionStatus(signature)).toBe('confirmed');
+      const after = [
+        await port.balances(payer.publicKey),
+        await port.balances(owner),
+        await port.balances(protocol),
+      ];
+      expect(after).toEqual([
+        { lamports: SOL - movement.lamportsSpent, usdc: 990_000n },
+        { lamports: 0n, usdc: 9_000n },
+        { lamports: 0n, usdc: 1_000n },
+      ]);
+
+      // The same bytes again are refused, or recognised as the transaction that landed: one payment.
+      const again = await port.submitSigned(signedBase64).catch((error: unknown) => error);
+      if (!(again instanceof ChainError)) expect(again).toEqual(movement);
+      expect(await port.balances(payer.publicKey)).toEqual(after[0]);
+    });
+
+    it('refuses a signed payment the payer cannot afford, and one not validly signed: nothing moves', async () => {
+      const payer = await wallet({ lamports: SOL, usdc: 500n });
+      const built = await builtPayment(
+        payer,
+        [{ to: generateKeypair().publicKey, amount: 1_000n }],
+        'intent_2',
+      );
+
+      const error = await rejection(port.submitSigned(signSerializedTransaction(built, payer).signedBase64));
+      expect(error).toMatchObject({ code: 'insufficient_funds', asset: 'usdc', lamportsSpent: undefined });
+      await expect(port.submitSigned(built)).rejects.toThrow(/lacks a valid signature/);
+      await expect(port.submitSigned('bm90IGEgdHJhbnNhY3Rpb24=')).rejects.toThrow(RangeError);
+      expect(await port.balances(payer.publicKey)).toEqual({ lamports: SOL, usdc: 500n });
+    });
+
     it('knows nothing of a signature it never saw', async () => {
       const unknown = '5'.repeat(87);
       expect(await port.transactionStatus(unknown)).toBe('unknown');
+      await expect(port.lamportsSpentOf(unknown)).rejects.toMatchObject({ code: 'unreachable' });
       await port.ping();
       expect(port.usdcDecimals).toBe(6);
     });

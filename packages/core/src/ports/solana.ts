@@ -53,6 +53,20 @@ export interface SolanaPort {
    * `from`), then `TransferChecked` from `from`'s associated token account. This is how an agent is paid.
    */
   transferUsdc(input: { from: Signer; transfers: UsdcTransfer[]; memo?: string }): Promise<Movement>;
+  /** A recent blockhash to build a transaction on, and the last block height it can land at. */
+  latestBlockhash(): Promise<{ blockhash: string; lastValidBlockHeight: number }>;
+  /**
+   * Sends a transaction someone else built and signed (base64 wire bytes), as the Tetto flow does
+   * with a payment the caller signed, and waits for it like the movements above: same confirmation,
+   * resending and expiry, same errors, exact `lamportsSpent`. Throws RangeError, before sending,
+   * when it is not a transaction or lacks a valid signature.
+   */
+  submitSigned(serializedBase64: string): Promise<Movement>;
+  /**
+   * The fee payer's exact SOL drop in a landed transaction (confirmed or failed), from its own
+   * balances. ChainError `unreachable` when the chain does not return it (never landed, or forgotten).
+   */
+  lamportsSpentOf(signature: string): Promise<bigint>;
   /** `unknown`: never seen, not confirmed yet, or forgotten (the embedded chain forgets on restart). */
   transactionStatus(signature: string): Promise<TransactionStatus>;
   /** Resolves when the chain answers; for /readyz. */

@@ -1,6 +1,5 @@
 import {
   type AgentListing,
-  agentTimeoutMs,
   formatUsd,
   type MarketplacePort,
   PaidCallError,
@@ -8,14 +7,12 @@ import {
   type PaymentProof,
   type SolanaPort,
   splitPrice,
-  type TettoContext,
 } from '@tdk/core';
 import type { AgentTable } from '@tdk/db';
 import { type Database, toBigInt } from '@tdk/db';
 import type { Kysely, Selectable } from 'kysely';
-import { createSchemaValidator } from '../schemas';
+import { type AgentInvoker, createAgentInvoker, tettoContext } from '../agent-endpoint';
 
-const protocolVersion = '1.0';
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface LocalMarketplaceOptions {
@@ -26,7 +23,12 @@ export interface LocalMarketplaceOptions {
   fetch?: typeof fetch;
 }
 
-export type LocalMarketplace = MarketplacePort & { readonly protocolWallet: string };
+export type LocalMarketplace = MarketplacePort & {
+  readonly kind: 'local';
+  readonly protocolWallet: string;
+  /** How this marketplace calls its agents; its Tetto endpoints call them the same way. */
+  readonly invokeAgent: AgentInvoker;
+};
 
 /**
  * The local marketplace: agents registered in TDK's database. TDK builds the payment itself (agent
@@ -35,13 +37,13 @@ export type LocalMarketplace = MarketplacePort & { readonly protocolWallet: stri
  */
 export function createLocalMarketplace(options: LocalMarketplaceOptions): LocalMarketplace {
   const { db, chain } = options;
-  const fetchFn = options.fetch ?? fetch;
-  const schemas = createSchemaValidator();
+  const invokeAgent = createAgentInvoker(options.fetch ? { fetch: options.fetch } : {});
   const toListing = (row: Selectable<AgentTable>) => agentListing(row, chain);
 
   return {
     kind: 'local',
     protocolWallet: options.protocolWallet,
+    invokeAgent,
     async listAgents() {
       const rows = await db
         .selectFrom('agent')
@@ -77,78 +79,16 @@ export function createLocalMarketplace(options: LocalMarketplaceOptions): LocalM
         protocolFee,
         protocolWallet: options.protocolWallet,
       };
-      const context: TettoContext = {
-        caller_wallet: payer.publicKey,
-        caller_agent_id: null,
-        intent_id: intentId,
-        timestamp: Date.now(),
-        version: protocolVersion,
-      };
-      const output = await invokeAgent(fetchFn, agent, { input, tetto_context: context }, payment, intentId);
-      const issues = schemas.validate(agent.output_schema, output);
-      if (issues.length > 0) {
-        throw new PaidCallError(
-          'agent_failed',
-          `The agent's output does not match its schema: ${issues[0]?.path} ${issues[0]?.message}`,
-          payment,
-          intentId,
-        );
+      const answer = await invokeAgent(agent, {
+        input,
+        tetto_context: tettoContext(payer.publicKey, intentId),
+      });
+      if (!answer.ok) {
+        throw new PaidCallError(answer.code, answer.message, payment, intentId, { cause: answer.cause });
       }
-      return { output, payment, receiptId: intentId };
+      return { output: answer.output, payment, receiptId: intentId };
     },
   };
-}
-
-async function invokeAgent(
-  fetchFn: typeof fetch,
-  agent: AgentListing,
-  body: { input: unknown; tetto_context: TettoContext },
-  payment: PaymentProof,
-  intentId: string,
-): Promise<unknown> {
-  const timeoutMs = agent.timeout_ms ?? agentTimeoutMs[agent.agent_type];
-  let res: Response;
-  try {
-    res = await fetchFn(agent.endpoint_url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    throw timedOut
-      ? new PaidCallError(
-          'agent_timeout',
-          `The agent did not answer within ${timeoutMs} ms.`,
-          payment,
-          intentId,
-          { cause: error },
-        )
-      : new PaidCallError('agent_failed', 'The agent could not be reached.', payment, intentId, {
-          cause: error,
-        });
-  }
-  const text = await res.text().catch(() => '');
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    throw new PaidCallError(
-      'agent_failed',
-      `The agent answered ${res.status} with a body that is not JSON.`,
-      payment,
-      intentId,
-    );
-  }
-  if (!res.ok) {
-    const reason =
-      typeof (parsed as { error?: unknown })?.error === 'string'
-        ? (parsed as { error: string }).error
-        : `HTTP ${res.status}`;
-    throw new PaidCallError('agent_failed', `The agent failed: ${reason.slice(0, 500)}`, payment, intentId);
-  }
-  return parsed;
 }
 
 /** A registry row as a Tetto listing. */

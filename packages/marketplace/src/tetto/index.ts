@@ -1,2 +1,14 @@
-export { createTettoPlatformMarketplace, type TettoChainReader, type TettoPlatformOptions } from './platform';
-export { type StandInChain, startTettoStandIn, type TettoStandIn, type TettoStandInOptions } from './standin';
+export { type TettoHttpOptions, tettoHttpHandler } from './http';
+export {
+  createTettoPlatformMarketplace,
+  type TettoPlatformMarketplace,
+  type TettoPlatformOptions,
+} from './platform';
+export {
+  createTettoProtocol,
+  type TettoProtocol,
+  type TettoProtocolOptions,
+  type TettoReply,
+  tettoRoutes,
+} from './protocol';
+export { startTettoStandIn, type TettoStandIn, type TettoStandInOptions } from './standin';

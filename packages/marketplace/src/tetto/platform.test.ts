@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { text } from 'node:stream/consumers';
-import { createSettlingEmbeddedChain, generateKeypair, type SettlingEmbeddedChain } from '@tdk/chain';
+import { createEmbeddedChain, type EmbeddedChain, generateKeypair } from '@tdk/chain';
 import {
   type AgentListing,
   AppError,
@@ -21,7 +21,7 @@ const FEE = 5_000n;
 const TOKEN_ACCOUNT_RENT = 2_039_280n;
 
 describe('the Tetto platform adapter, against the stand-in on the embedded chain', () => {
-  let chain: SettlingEmbeddedChain;
+  let chain: EmbeddedChain;
   let agentServer: Server;
   let standIn: TettoStandIn;
   let tetto: MarketplacePort;
@@ -32,7 +32,7 @@ describe('the Tetto platform adapter, against the stand-in on the embedded chain
   const agentCalls: Array<{ input: { text: string; fail?: boolean }; tetto_context: TettoContext }> = [];
 
   beforeAll(async () => {
-    chain = await createSettlingEmbeddedChain();
+    chain = await createEmbeddedChain();
     // A tiny agent: echoes its input and context, or fails when asked to.
     agentServer = createServer(async (req, res) => {
       const call = JSON.parse(await text(req));

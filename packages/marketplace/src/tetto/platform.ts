@@ -1,4 +1,4 @@
-import { checkUsdcPayment, type PaymentSettlement, signSerializedTransaction } from '@tdk/chain';
+import { checkUsdcPayment, signSerializedTransaction } from '@tdk/chain';
 import {
   type AgentListing,
   AppError,
@@ -16,20 +16,16 @@ import { agentFromWire, isRecord } from './wire';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/**
- * What the adapter reads from the chain Tetto pays on: the USDC mint it accepts, whether a payment
- * the platform was given landed, and the payer's exact SOL drop in it (the landed transaction's own
- * balances, so it is exact whether or not the recipients' token accounts had to be created).
- */
-export type TettoChainReader = Pick<SolanaPort, 'usdcMint' | 'transactionStatus'> &
-  Pick<PaymentSettlement, 'lamportsSpentOf'>;
-
 export interface TettoPlatformOptions {
   /** e.g. `https://tetto.io`. */
   baseUrl: string;
   /** Tetto's protocol wallet: the only account a payment may send the fee to. */
   protocolWallet: string;
-  chain: TettoChainReader;
+  /**
+   * The chain Tetto pays on: its USDC mint is the one accepted, and it says whether a payment handed
+   * to the platform landed and the payer's exact SOL drop in it (`lamportsSpentOf`).
+   */
+  chain: SolanaPort;
   fetch?: typeof fetch;
   /** Per listing and build-transaction request. Default 10 s. */
   timeoutMs?: number;
@@ -56,7 +52,9 @@ interface Answer {
  * signature, and `lamportsSpent` when the payment landed and failed. PaidCallError means the payment
  * landed and the agent failed or timed out.
  */
-export function createTettoPlatformMarketplace(options: TettoPlatformOptions): MarketplacePort {
+export type TettoPlatformMarketplace = MarketplacePort & { readonly kind: 'tetto' };
+
+export function createTettoPlatformMarketplace(options: TettoPlatformOptions): TettoPlatformMarketplace {
   const { chain, protocolWallet } = options;
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const fetchFn = options.fetch ?? fetch;

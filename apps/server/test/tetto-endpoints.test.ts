@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { type EmbeddedChain, generateKeypair } from '@tdk/chain';
+import type { AgentListing, MarketplacePort } from '@tdk/core';
+import { createTettoPlatformMarketplace, type LocalMarketplace } from '@tdk/marketplace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../src/testing';
+import { jsonClient } from './support/http';
+
+const SOL = 1_000_000_000n;
+
+describe('the Tetto-shaped endpoints TDK serves for its local marketplace', () => {
+  let server: TestServer;
+  let chain: EmbeddedChain;
+  let protocolWallet: string;
+  let tetto: MarketplacePort;
+  let api: ReturnType<typeof jsonClient>;
+  beforeAll(async () => {
+    server = await startTestServer('pglite-memory', { TDK_MAX_BODY_BYTES: '4096' });
+    chain = server.tdk.services.chain as EmbeddedChain;
+    protocolWallet = (server.tdk.services.marketplace as LocalMarketplace).protocolWallet;
+    // A Tetto client, pointed at TDK as it would be at the Tetto platform.
+    tetto = createTettoPlatformMarketplace({ baseUrl: server.url, protocolWallet, chain });
+    api = jsonClient(server.url);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  async function fundedPayer() {
+    const payer = generateKeypair();
+    await chain.fund(payer.publicKey, { lamports: SOL, usdc: 1_000_000n });
+    return payer;
+  }
+
+  it('lets a Tetto client pay the memory agent from its own wallet, get its output and a receipt', async () => {
+    const agents = await tetto.listAgents();
+    expect(agents.map(({ name }) => name)).toEqual(['answers', 'memory']);
+    const memory = agents.find(({ name }) => name === 'memory') as AgentListing;
+    expect(await tetto.getAgent(memory.id)).toEqual(memory);
+    expect(memory).toMatchObject({ price_base: 1_000n, fee_bps: 1000, token_mint: chain.usdcMint });
+
+    const payer = await fundedPayer();
+    const wallets = [payer.publicKey, memory.owner_wallet, protocolWallet];
+    const before = await Promise.all(wallets.map((wallet) => chain.balances(wallet)));
+    const stored = await tetto.callAgent({
+      agent: memory,
+      input: { action: 'store', key: 'greeting', value: 'hello' },
+      payer,
+      intentId: 'ignored on the wire',
+    });
+    const after = await Promise.all(wallets.map((wallet) => chain.balances(wallet)));
+
+    expect(stored.output).toMatchObject({ ok: true, key: 'greeting' });
+    const [payerDrop, ownerGain, protocolGain] = after.map((b, i) => b.usdc - before[i]!.usdc);
+    expect([payerDrop, ownerGain, protocolGain]).toEqual([-1_000n, 900n, 100n]);
+    expect(before[0]!.lamports - after[0]!.lamports).toBe(stored.payment.lamportsSpent);
+    expect(stored.payment).toMatchObject({ agentReceived: 900n, protocolFee: 100n, protocolWallet });
+
+    const receipt = await api('GET', `/api/receipts/${stored.receiptId}`);
+    expect(receipt.body).toEqual({
+      ok: true,
+      receipt: expect.objectContaining({
+        agent_id: memory.id,
+        caller_wallet: payer.publicKey,
+        tx_signature: stored.payment.signature,
+        amount: 1_000,
+        agent_received: 900,
+        protocol_fee: 100,
+        status: 'completed',
+      }),
+    });
+    // The agent saw the payer as its caller: the memory is the payer's own.
+    const retrieved = await tetto.callAgent({
+      agent: memory,
+      input: { action: 'retrieve', key: 'greeting' },
+      payer,
+      intentId: 'ignored on the wire',
+    });
+    expect(retrieved.output).toEqual({ found: true, key: 'greeting', value: 'hello' });
+  });
+
+  it('checks the input before building a payment, and answers every refusal as { ok: false, error }', async () => {
+    const memory = (await tetto.getAgent('memory')) as AgentListing;
+    const payer = generateKeypair().publicKey;
+    const build = (body: unknown) => api('POST', `/api/agents/${memory.id}/build-transaction`, { body });
+
+    const refusals = [
+      [await build({ payer_wallet: payer, input: { action: 'fly' } }), 400, /^Input validation failed/],
+      [await build({ input: { action: 'list' } }), 400, /payer_wallet is required/],
+      [await build({ payer_wallet: 'nobody', input: { action: 'list' } }), 400, /Invalid payer_wallet/],
+      [await api('GET', `/api/agents/${randomUUID()}`), 404, /Agent not found/],
+      [await api('GET', '/api/receipts/none'), 404, /Receipt not found/],
+      [await api('POST', '/api/agents/call', { body: { payment_intent_id: 'none' } }), 404, /not found/],
+      [await api('POST', '/api/agents/call', { body: 'x'.repeat(5_000) }), 413, /too large/],
+    ] as const;
+    for (const [answer, status, error] of refusals) {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+      expect(answer.body).toEqual({ ok: false, error: expect.stringMatching(error) });
+    }
+    const malformed = await fetch(`${server.url}/api/agents/call`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"payment_intent_id":',
+    });
+    expect([malformed.status, await malformed.json()]).toEqual([400, { ok: false, error: 'Malformed JSON' }]);
+    expect(server.rawLogs()).not.toMatch(/"stack"/);
+  });
+
+  it('leaves the rest of /api to TDK, and labels the routes by template', async () => {
+    expect((await api('GET', '/api/tdk/info')).status).toBe(200);
+    const unknown = await api('GET', '/api/agentsx');
+    expect([unknown.status, unknown.body.error?.code]).toEqual([404, 'not_found']);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/route="\/api\/agents\/\{id\}\/build-transaction",status="400"/);
+    expect(metrics).toMatch(/route="\/api\/receipts\/\{id\}"/);
+  });
+});
