@@ -12,20 +12,26 @@ import {
   ensureTreasury,
   hasAdmin,
   instanceSetting,
-  type LimiterFactory,
   type Services,
   upsertAgent,
 } from '@tdk/api';
 import { generateKeypair, parseSecretKey } from '@tdk/chain';
+import type { SolanaPort } from '@tdk/core';
 import { connectDatabase, type DatabaseHandle, migrateToLatest } from '@tdk/db';
-import { createLocalMarketplace } from '@tdk/marketplace';
+import {
+  createLocalMarketplace,
+  createTettoPlatformMarketplace,
+  type LocalMarketplace,
+  type TettoPlatformMarketplace,
+} from '@tdk/marketplace';
+import { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import pkg from '../package.json' with { type: 'json' };
 import { createAlertSink } from './alerts';
 import { createChain, isEmbeddedChain } from './chain';
 import type { Config } from './config';
 import { createHttpApp } from './http/app';
+import { createLimiterFactory } from './limiter-store';
 import { createLogger, type Logger } from './logger';
 import { loadKeyring } from './wallet-kek';
 
@@ -65,8 +71,12 @@ export async function createTdk(
   const vault = loadKeyring(config.walletKek, logger);
   const chain = await createChain(config.chain, database, vault);
 
-  // One process: counters in memory. Shared stores (Postgres, Redis) arrive with multi-process limits.
-  const limiter: LimiterFactory = (options) => new RateLimiterMemory(options);
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    : undefined;
+  const limiter = createLimiterFactory(database, redis);
+
+  const marketplace = await createMarketplace(config.marketplace, database, chain);
   const services: Services = {
     db: database.db,
     tiers: config.tiers,
@@ -79,13 +89,7 @@ export async function createTdk(
     treasury: { floatUsdc: config.treasury.floatUsdc },
     alerts,
     apiKeys: createApiKeyVerifier(database.db, { ttlMs: config.keyCacheMs }),
-    marketplace: createLocalMarketplace({
-      db: database.db,
-      chain,
-      protocolWallet:
-        config.marketplace.protocolWallet ??
-        (await instanceSetting(database.db, 'protocol_wallet', () => generateKeypair().publicKey)).value,
-    }),
+    marketplace,
     callLimits: createCallLimits(limiter, config.tiers),
     keyEnvironment: chain.network === 'mainnet-beta' ? 'live' : 'test',
     instance: {
@@ -120,10 +124,12 @@ export async function createTdk(
     readiness: [
       { name: 'database', check: database.ping },
       { name: 'chain', check: () => chain.ping() },
+      ...(redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : []),
     ],
     registry,
     maxBodyBytes: config.server.maxBodyBytes,
     trustProxy: config.server.trustProxy,
+    tettoMarketplace: marketplace.kind === 'local' ? marketplace : undefined,
   });
 
   let server: Server | undefined;
@@ -147,6 +153,7 @@ export async function createTdk(
     async stop() {
       if (server) await closeServer(server, config.server.shutdownTimeoutMs);
       await agentServer?.close();
+      redis?.disconnect();
       await database.close();
     },
   };
@@ -158,6 +165,28 @@ async function closeServer(server: Server, timeoutMs: number): Promise<void> {
   const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
   await closed;
   clearTimeout(timer);
+}
+
+/**
+ * The remote Tetto platform when TETTO_API_URL is set (TDK signs the payments it builds), else the
+ * local marketplace, whose protocol wallet is generated and kept on first start when not configured.
+ */
+async function createMarketplace(
+  config: Config['marketplace'],
+  database: DatabaseHandle,
+  chain: SolanaPort,
+): Promise<LocalMarketplace | TettoPlatformMarketplace> {
+  if (config.tetto) {
+    return createTettoPlatformMarketplace({
+      baseUrl: config.tetto.apiUrl,
+      protocolWallet: config.tetto.protocolWallet,
+      chain,
+    });
+  }
+  const protocolWallet =
+    config.protocolWallet ??
+    (await instanceSetting(database.db, 'protocol_wallet', () => generateKeypair().publicKey)).value;
+  return createLocalMarketplace({ db: database.db, chain, protocolWallet });
 }
 
 /**

@@ -83,11 +83,20 @@ const envSchema = z.object({
   TREASURY_SECRET_KEY: z.string().optional(),
   TREASURY_FLOAT_USDC: z.string().regex(/^\d+$/, 'expected an integer in micro-USDC').default('10000000000'),
   ALERT_WEBHOOK_URL: z.url().optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/.+/, 'expected a redis:// URL')
+    .optional(),
   TDK_PROTOCOL_WALLET: z
     .string()
     .regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'expected a base58 address')
     .optional(),
   TDK_EXAMPLE_AGENTS: z.enum(['true', 'false']).optional(),
+  TETTO_API_URL: z.url().optional(),
+  TETTO_PROTOCOL_WALLET: z
+    .string()
+    .regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'expected a base58 address')
+    .optional(),
   TDK_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   TDK_ADMIN_EMAIL: z.string().optional(),
   TDK_ADMIN_PASSWORD: z.string().optional(),
@@ -113,11 +122,15 @@ export interface Config {
   chain: ChainConfig;
   treasury: { floatUsdc: bigint; importSecretKey: string | undefined };
   alertWebhookUrl: string | undefined;
+  /** Shared rate-limit counters across processes; without it they live in Postgres (or memory on PGlite). */
+  redisUrl: string | undefined;
   marketplace: {
     /** Receives the local marketplace's protocol fees; generated and kept on first start when unset. */
     protocolWallet: string | undefined;
     /** Run the example agents (memory, answers) in process and register them. */
     exampleAgents: boolean;
+    /** The remote Tetto platform, used instead of the local marketplace when set. */
+    tetto: { apiUrl: string; protocolWallet: string } | undefined;
   };
   /** How long a verified API key is trusted before it is read again: bounds how late a revoke is seen elsewhere. */
   keyCacheMs: number;
@@ -200,9 +213,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : { kind: 'embedded' },
     treasury: { floatUsdc: BigInt(e.TREASURY_FLOAT_USDC), importSecretKey: e.TREASURY_SECRET_KEY },
     alertWebhookUrl: e.ALERT_WEBHOOK_URL,
+    redisUrl: e.REDIS_URL,
     marketplace: {
       protocolWallet: e.TDK_PROTOCOL_WALLET,
-      exampleAgents: e.TDK_EXAMPLE_AGENTS ? e.TDK_EXAMPLE_AGENTS === 'true' : !e.SOLANA_RPC_URL,
+      exampleAgents: e.TDK_EXAMPLE_AGENTS
+        ? e.TDK_EXAMPLE_AGENTS === 'true'
+        : !e.SOLANA_RPC_URL && !e.TETTO_API_URL,
+      tetto: tettoPlatform(e),
     },
     keyCacheMs: e.TDK_KEY_CACHE_MS,
     bootstrapAdmin: { email: e.TDK_ADMIN_EMAIL, password: e.TDK_ADMIN_PASSWORD },
@@ -245,6 +262,25 @@ function walletKekSource(
   throw new ConfigError(
     'Invalid configuration:\n  WALLET_ENCRYPTION_KEY: required with DATABASE_URL (64 hex chars, or WALLET_ENCRYPTION_KEY_FILE)',
   );
+}
+
+/** Tetto's protocol wallets, by network: where the fee of every payment Tetto builds must go. */
+const tettoProtocolWallets: Partial<Record<string, string>> = {
+  'mainnet-beta': 'CYSnefexbvrRU6VxzGfvZqKYM4UixupvDeZg3sUSWm84',
+  devnet: 'BubFsAG8cSEH7NkLpZijctRpsZkCiaWqCdRfh8kUpXEt',
+};
+
+function tettoPlatform(e: z.infer<typeof envSchema>): Config['marketplace']['tetto'] {
+  if (!e.TETTO_API_URL) return undefined;
+  // SOLANA_NETWORK names the network of SOLANA_RPC_URL; the embedded chain has no Tetto of its own.
+  const protocolWallet =
+    e.TETTO_PROTOCOL_WALLET ?? (e.SOLANA_RPC_URL ? tettoProtocolWallets[e.SOLANA_NETWORK] : undefined);
+  if (!protocolWallet) {
+    throw new ConfigError(
+      'Invalid configuration:\n  TETTO_PROTOCOL_WALLET: required with TETTO_API_URL on the embedded chain and on localnet',
+    );
+  }
+  return { apiUrl: e.TETTO_API_URL, protocolWallet };
 }
 
 function databaseTarget(url: string | undefined, dataDir: string, poolSize: number): DatabaseTarget {

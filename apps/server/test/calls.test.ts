@@ -140,6 +140,19 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
     }
   });
 
+  it("never lets one developer see or touch another's keys", async () => {
+    const [alice, mallory] = await Promise.all([newDeveloper(server), newDeveloper(server)]);
+    const theirs = await api('GET', '/api/tdk/keys', { token: mallory.session });
+    expect(theirs.body.items.map((k: { id: string }) => k.id)).toEqual([mallory.keyId]);
+    for (const action of ['revoke', 'roll']) {
+      const res = await api('POST', `/api/tdk/keys/${alice.keyId}/${action}`, { token: mallory.session });
+      expect(res.status, action).toBe(404);
+    }
+    // An API key is not a session: it cannot manage keys.
+    expect((await api('GET', '/api/tdk/keys', { token: mallory.apiKey })).status).toBe(401);
+    expect((await call(alice.apiKey, { agent_id: 'memory', input: { action: 'list' } })).status).toBe(200);
+  });
+
   it('rolls a key: the new secret works, the old one only during its grace period', async () => {
     const dev = await newDeveloper(server);
     const rolled = await api('POST', `/api/tdk/keys/${dev.keyId}/roll`, {

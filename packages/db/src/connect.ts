@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { type Dialect, Kysely, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema';
@@ -17,18 +17,31 @@ export type DatabaseTarget =
 export interface DatabaseHandle {
   db: Kysely<Database>;
   target: DatabaseTarget;
+  /** The connection pool on Postgres, for libraries that speak `pg` themselves (rate-limit store). */
+  pool: pg.Pool | undefined;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function connectDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
-  const dialect = await createDialect(target);
+  let pool: pg.Pool | undefined;
+  let dialect: Dialect;
+  if (target.kind === 'postgres') {
+    pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
+    // An idle connection that the server closes (restart, failover, admin kill) must not crash the
+    // process: the pool drops it and opens another, and the next query reports any real outage.
+    pool.on('error', () => undefined);
+    dialect = new PostgresDialect({ pool });
+  } else {
+    dialect = await createPgliteDialect(target);
+  }
   const db = new Kysely<Database>({ dialect });
   let closing: Promise<void> | undefined;
   return {
     db,
     target,
+    pool,
     ping: async () => {
       await sql`select 1`.execute(db);
     },
@@ -40,18 +53,8 @@ export async function connectDatabase(target: DatabaseTarget): Promise<DatabaseH
   };
 }
 
-async function createDialect(target: DatabaseTarget) {
-  switch (target.kind) {
-    case 'pglite': {
-      mkdirSync(target.dataDir, { recursive: true });
-      return new PGliteDialect(await PGlite.create(target.dataDir));
-    }
-    case 'pglite-memory':
-      return new PGliteDialect(await PGlite.create());
-    case 'postgres': {
-      // Bigints stay strings so money never passes through a float.
-      const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
-      return new PostgresDialect({ pool });
-    }
-  }
+async function createPgliteDialect(target: Exclude<DatabaseTarget, { kind: 'postgres' }>) {
+  if (target.kind === 'pglite-memory') return new PGliteDialect(await PGlite.create());
+  mkdirSync(target.dataDir, { recursive: true });
+  return new PGliteDialect(await PGlite.create(target.dataDir));
 }

@@ -50,6 +50,10 @@ export const updateUser = adminProcedure
         .returningAll()
         .executeTakeFirstOrThrow();
       if (after.status === 'suspended') await trx.deleteFrom('session').where('user_id', '=', id).execute();
+      // The account's wallets follow its tier: their funding and top-up amounts are the tier's.
+      if (changes.tier) {
+        await trx.updateTable('wallet').set({ tier: after.tier }).where('owner_user_id', '=', id).execute();
+      }
       await recordAudit(trx, ctx, {
         actor: { type: 'user', id: ctx.user.id },
         action: 'user.updated',

@@ -40,15 +40,11 @@ export async function callAgent(
   request: CallRequest,
 ): Promise<{ answer: CallAnswer; headers: Record<string, string> }> {
   const started = performance.now();
-  const tier = services.tiers[caller.wallet.tier ?? caller.user.tier];
+  const tierName = caller.user.tier;
+  const tier = services.tiers[tierName];
 
   // 1. Rate limit per key.
-  const headers = await takeCallRate(
-    services.callLimits,
-    services.tiers,
-    caller.wallet.tier ?? caller.user.tier,
-    caller.key.id,
-  );
+  const headers = await takeCallRate(services.callLimits, services.tiers, tierName, caller.key.id);
 
   // 2. The agent and its price.
   const agent = await services.marketplace.getAgent(request.agentId);

@@ -39,7 +39,7 @@ export const getCurrentUsage = apiKeyProcedure
   )
   .query(async ({ ctx }) => {
     const { key, wallet, user } = ctx.apiKey;
-    const tierName = wallet.tier ?? user.tier;
+    const tierName = user.tier;
     const tier = ctx.services.tiers[tierName];
     const now = new Date();
     const [periods, balances] = await Promise.all([

@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation';
 import * as m0002 from './0002_accounts';
 import * as m0003 from './0003_money';
 import * as m0004 from './0004_calls';
+import * as m0005 from './0005_rate_limits';
 
 /**
  * Forward-only migrations, in order. Names never change once released; add a new file instead of
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_accounts': m0002,
   '0003_money': m0003,
   '0004_calls': m0004,
+  '0005_rate_limits': m0005,
 };

@@ -1,0 +1,34 @@
+import type { LimiterFactory } from '@tdk/api';
+import type { DatabaseHandle } from '@tdk/db';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis } from 'rate-limiter-flexible';
+
+/**
+ * Where rate-limit counters live: Redis when configured, else the Postgres database (shared by every
+ * server process), else this process's memory (the embedded default is one process anyway). A shared
+ * store that fails falls back to per-process counters rather than failing the request.
+ */
+export function createLimiterFactory(database: DatabaseHandle, redis: Redis | undefined): LimiterFactory {
+  if (redis) {
+    return (options) =>
+      new RateLimiterRedis({
+        ...options,
+        storeClient: redis,
+        insuranceLimiter: new RateLimiterMemory(options),
+      });
+  }
+  const pool = database.pool;
+  if (pool) {
+    return (options) =>
+      new RateLimiterPostgres({
+        ...options,
+        storeClient: pool,
+        storeType: 'pool',
+        tableName: 'rate_limit',
+        tableCreated: true,
+        clearExpiredByTimeout: true,
+        insuranceLimiter: new RateLimiterMemory(options),
+      });
+  }
+  return (options) => new RateLimiterMemory(options);
+}
