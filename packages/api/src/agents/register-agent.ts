@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '@tdk/core';
 import type { Database } from '@tdk/db';
 import { isUniqueViolation } from '@tdk/db';
-import { createSchemaValidator } from '@tdk/marketplace';
+import { agentListing, createSchemaValidator } from '@tdk/marketplace';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { recordAudit } from '../audit/record';
@@ -100,13 +100,13 @@ export const registerAgent = adminProcedure
   .output(ZAgent)
   .mutation(async ({ ctx, input }) => {
     assertSchemasCompile(input);
-    const id = await ctx.services.db
+    const row = await ctx.services.db
       .transaction()
       .execute(async (trx) => {
         const row = await trx
           .insertInto('agent')
           .values(insertValues(input))
-          .returning('id')
+          .returningAll()
           .executeTakeFirstOrThrow();
         await recordAudit(trx, ctx, {
           actor: { type: 'user', id: ctx.user.id },
@@ -114,14 +114,14 @@ export const registerAgent = adminProcedure
           target: { type: 'agent', id: row.id },
           details: { name: input.name, price_base: String(input.price_base) },
         });
-        return row.id;
+        return row;
       })
       .catch((error: unknown) => {
         throw isUniqueViolation(error)
           ? new AppError('conflict', `An agent named ${input.name} exists already.`)
           : error;
       });
-    return agentDto((await ctx.services.marketplace.getAgent(id))!);
+    return agentDto(agentListing(row, ctx.services.chain));
   });
 
 export const updateAgent = adminProcedure
@@ -148,19 +148,22 @@ export const updateAgent = adminProcedure
   .mutation(async ({ ctx, input }) => {
     const { id, status, ...fields } = input;
     assertSchemasCompile(fields);
-    await ctx.services.db.transaction().execute(async (trx) => {
+    const row = await ctx.services.db.transaction().execute(async (trx) => {
       const updated = await trx
         .updateTable('agent')
         .set({ ...columnsOf(fields), ...(status ? { status } : {}), updated_at: new Date() })
         .where('id', '=', id)
+        .returningAll()
         .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) throw new AppError('agent_not_found', `No agent ${id}.`);
+      if (!updated) throw new AppError('agent_not_found', `No agent ${id}.`);
       await recordAudit(trx, ctx, {
         actor: { type: 'user', id: ctx.user.id },
         action: status === 'disabled' ? 'agent.disabled' : 'agent.updated',
         target: { type: 'agent', id },
         details: { fields: Object.keys(input).filter((k) => k !== 'id') },
       });
+      return updated;
     });
-    return agentDto((await ctx.services.marketplace.getAgent(id))!);
+    // Built from the updated row: the marketplace may serve a listing read up to a second ago.
+    return agentDto(agentListing(row, ctx.services.chain));
   });

@@ -64,21 +64,25 @@ export async function reserveCall(
 ): Promise<Reservation> {
   const day = dayPeriod(now);
   const month = monthPeriod(now);
-  await db
-    .insertInto('key_usage_period')
-    .values([
-      { api_key_id: keyId, period: day },
-      { api_key_id: keyId, period: month },
-    ])
-    .onConflict((oc) => oc.columns(['api_key_id', 'period']).doNothing())
-    .execute();
+  const cap = tier.monthlySpendCap;
+  const overCap = () =>
+    new AppError('spend_cap_exceeded', 'This call would pass your monthly spend cap.', {
+      details: { monthly_spend_cap: cap?.toString() },
+    });
+  if (cap !== null && spend > cap) throw overCap();
 
+  // Each is one statement: insert the period's row, or count into it only while under the limit.
+  const limit = tier.includedCallsPerDay;
   const counted = await db
-    .updateTable('key_usage_period')
-    .set((eb) => ({ calls: eb('calls', '+', 1) }))
-    .where('api_key_id', '=', keyId)
-    .where('period', '=', day)
-    .$if(tier.includedCallsPerDay !== null, (q) => q.where('calls', '<', tier.includedCallsPerDay ?? 0))
+    .insertInto('key_usage_period')
+    .values({ api_key_id: keyId, period: day, calls: 1 })
+    .onConflict((oc) =>
+      oc
+        .columns(['api_key_id', 'period'])
+        .doUpdateSet((eb) => ({ calls: eb('key_usage_period.calls', '+', 1) }))
+        // No limit (paid tiers): the integer column's maximum, a condition that always holds.
+        .where('key_usage_period.calls', '<', limit ?? 2_147_483_647),
+    )
     .returning('calls')
     .executeTakeFirst();
   if (!counted) {
@@ -86,30 +90,29 @@ export async function reserveCall(
     tomorrow.setUTCDate(tomorrow.getUTCDate() + 1);
     throw new AppError(
       'quota_exceeded',
-      `Your tier includes ${tier.includedCallsPerDay} calls per day; the quota resets at midnight UTC.`,
-      {
-        details: { included_calls_per_day: tier.includedCallsPerDay, resets_at: tomorrow.toISOString() },
-      },
+      `Your tier includes ${limit} calls per day; the quota resets at midnight UTC.`,
+      { details: { included_calls_per_day: limit, resets_at: tomorrow.toISOString() } },
     );
   }
 
   const reserved = await db
-    .updateTable('key_usage_period')
-    .set({ spend: sql`spend + ${spend.toString()}::int8` })
-    .where('api_key_id', '=', keyId)
-    .where('period', '=', month)
-    .$if(tier.monthlySpendCap !== null, (q) =>
-      q.where(
-        sql<boolean>`spend + ${spend.toString()}::int8 <= ${(tier.monthlySpendCap ?? 0n).toString()}::int8`,
-      ),
+    .insertInto('key_usage_period')
+    .values({ api_key_id: keyId, period: month, spend: spend.toString() })
+    .onConflict((oc) =>
+      oc
+        .columns(['api_key_id', 'period'])
+        .doUpdateSet({ spend: sql`key_usage_period.spend + ${spend.toString()}::int8` })
+        .where(
+          cap === null
+            ? sql<boolean>`true`
+            : sql<boolean>`key_usage_period.spend + ${spend.toString()}::int8 <= ${cap.toString()}::int8`,
+        ),
     )
     .returning('spend')
     .executeTakeFirst();
   if (!reserved) {
     await releaseCall(db, { keyId, day, month, spend: 0n });
-    throw new AppError('spend_cap_exceeded', 'This call would pass your monthly spend cap.', {
-      details: { monthly_spend_cap: tier.monthlySpendCap?.toString() },
-    });
+    throw overCap();
   }
   return { keyId, day, month, spend };
 }

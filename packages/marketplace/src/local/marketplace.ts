@@ -21,6 +21,8 @@ export interface LocalMarketplaceOptions {
   /** Receives the protocol fee of every payment. */
   protocolWallet: string;
   fetch?: typeof fetch;
+  /** How long a looked-up listing is reused before it is read again (every paid call looks one up). */
+  listingTtlMs?: number;
 }
 
 export type LocalMarketplace = MarketplacePort & {
@@ -39,6 +41,8 @@ export function createLocalMarketplace(options: LocalMarketplaceOptions): LocalM
   const { db, chain } = options;
   const invokeAgent = createAgentInvoker(options.fetch ? { fetch: options.fetch } : {});
   const toListing = (row: Selectable<AgentTable>) => agentListing(row, chain);
+  const listingTtlMs = options.listingTtlMs ?? 1_000;
+  const recent = new Map<string, { listing: AgentListing; until: number }>();
 
   return {
     kind: 'local',
@@ -54,12 +58,18 @@ export function createLocalMarketplace(options: LocalMarketplaceOptions): LocalM
       return rows.map(toListing);
     },
     async getAgent(idOrName) {
+      const hit = recent.get(idOrName);
+      if (hit && hit.until > Date.now()) return hit.listing;
       const row = await db
         .selectFrom('agent')
         .selectAll()
         .where(uuidPattern.test(idOrName) ? 'id' : 'name', '=', idOrName)
         .executeTakeFirst();
-      return row ? toListing(row) : undefined;
+      if (!row) return undefined;
+      const listing = toListing(row);
+      if (recent.size >= 1_000) recent.clear();
+      recent.set(idOrName, { listing, until: Date.now() + listingTtlMs });
+      return listing;
     },
     async callAgent({ agent, input, payer, intentId }): Promise<PaidCallResult> {
       const { agentReceives, protocolFee } = splitPrice(agent.price_base, agent.fee_bps);
