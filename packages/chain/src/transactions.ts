@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, sign, verify } from 'node:crypto';
 import {
   createAssociatedTokenAccountIdempotentInstruction,
   createTransferCheckedInstruction,
@@ -14,6 +14,7 @@ import {
   VersionedTransaction,
 } from '@solana/web3.js';
 import bs58 from 'bs58';
+import { privateKeyOf } from './keys';
 
 /** Transaction building shared by both adapters (and the embedded chain's own mint and funding). */
 
@@ -40,9 +41,26 @@ export interface Blockhash {
   lastValidBlockHeight: number;
 }
 
-/** Recipients may be program-derived addresses, so off-curve owners are allowed. */
-export const associatedTokenAddress = (owner: PublicKey, mint: PublicKey): PublicKey =>
-  getAssociatedTokenAddressSync(mint, owner, true);
+/** Derived addresses remembered; far more than the wallets and agents one process pays. */
+const ADDRESS_CACHE_LIMIT = 10_000;
+const tokenAddresses = new Map<string, PublicKey>();
+
+/**
+ * Recipients may be program-derived addresses, so off-curve owners are allowed. Deriving one is a
+ * SHA-256 search with a pure-JS curve check, paid for payer and recipients on every payment, so
+ * derivations are remembered (public data, and the same inputs always give the same address).
+ */
+export function associatedTokenAddress(owner: PublicKey, mint: PublicKey): PublicKey {
+  const key = `${owner.toBuffer().toString('hex')}${mint.toBuffer().toString('hex')}`;
+  let address = tokenAddresses.get(key);
+  if (!address) {
+    address = getAssociatedTokenAddressSync(mint, owner, true);
+    if (tokenAddresses.size >= ADDRESS_CACHE_LIMIT)
+      tokenAddresses.delete(tokenAddresses.keys().next().value!);
+    tokenAddresses.set(key, address);
+  }
+  return address;
+}
 
 export function usdcTransferInstructions(
   payer: PublicKey,
@@ -87,7 +105,15 @@ export function signTransaction(
     instructions,
   }).compileToLegacyMessage();
   const transaction = new VersionedTransaction(message);
-  transaction.sign(signers);
+  // As `transaction.sign(signers)` does, but with Node's native ed25519 instead of @noble's pure
+  // JavaScript: ed25519 is deterministic, so the signatures are the very same bytes.
+  const bytes = message.serialize();
+  const required = message.staticAccountKeys.slice(0, message.header.numRequiredSignatures);
+  for (const signer of signers) {
+    const index = required.findIndex((key) => key.equals(signer.publicKey));
+    if (index < 0) throw new Error(`Cannot sign with non signer key ${signer.publicKey.toBase58()}`);
+    transaction.signatures[index] = new Uint8Array(sign(null, bytes, privateKeyOf(signer)));
+  }
   return signedTransaction(transaction);
 }
 

@@ -21,6 +21,7 @@ import type { TransactionErrorJson } from '../errors';
 import { toKeypair } from '../keys';
 import { associatedTokenAddress, type Blockhash, signTransaction, USDC_DECIMALS } from '../transactions';
 import { transactionErrorJson } from './litesvm-errors';
+import { type ChainView, surelySucceeds } from './precheck';
 
 type Address = Parameters<LiteSVM['getBalance']>[0];
 type Lamports = Parameters<LiteSVM['airdrop']>[1];
@@ -73,6 +74,9 @@ export class LocalRuntime {
   private readonly blockhashes = new Map<string, number>();
   private readonly history = new Map<string, LandedTransaction>();
   private saving: Promise<void> = Promise.resolve();
+  /** Constants of this chain, read once: rent-exempt minimums by size, the mint's decimals. */
+  private readonly rents = new Map<number, bigint>();
+  private mintDecimals: number | undefined;
 
   private constructor(
     private readonly mint: Keypair,
@@ -129,7 +133,11 @@ export class LocalRuntime {
     return { err, logs: meta.logs(), computeUnits: meta.computeUnitsConsumed() };
   }
 
-  /** Runs a signed transaction. `preflight` first simulates it, so a failing one costs nothing. */
+  /**
+   * Runs a signed transaction. `preflight` makes sure a failing one costs nothing: by simulating it
+   * first, unless a payment the pre-check understands is plainly affordable (see `precheck.ts`).
+   * Nothing can run in between: LiteSVM is synchronous, and so is everything up to sending.
+   */
   async submit(
     transaction: VersionedTransaction,
     { preflight }: { preflight: boolean },
@@ -137,15 +145,20 @@ export class LocalRuntime {
     const signature = bs58.encode(transaction.signatures[0]!);
     if (this.history.has(signature)) return { landed: false, err: 'AlreadyProcessed', logs: [] };
     if (this.isExpired(transaction)) return { landed: false, err: 'BlockhashNotFound', logs: [] };
-    if (preflight) {
+    const { message } = transaction;
+    // Encoded once: LiteSVM takes base58 addresses, for every read below and for `persist`.
+    const addresses = message.staticAccountKeys.map((key) => key.toBase58()) as Address[];
+    if (preflight && !this.surelySucceeds(transaction, addresses)) {
       const simulated = this.simulate(transaction);
       if (simulated.err !== null) return { landed: false, err: simulated.err, logs: simulated.logs };
     }
 
-    const keys = transaction.message.staticAccountKeys;
-    const preBalances = keys.map((key) => this.lamports(key));
-    const result = this.svm.sendTransaction(toLiteSvm(transaction));
-    const postBalances = keys.map((key) => this.lamports(key));
+    const preBalances = addresses.map((address) => this.lamports(address));
+    const result = this.svm.sendTransaction(toLiteSvm(transaction, addresses));
+    // A transaction cannot change a read-only account's lamports (the runtime refuses it).
+    const postBalances = addresses.map((address, index) =>
+      message.isAccountWritable(index) ? this.lamports(address) : preBalances[index]!,
+    );
     const failed = result instanceof FailedTransactionMetadata;
     const meta = failed ? result.meta() : result;
     const err = failed ? transactionErrorJson(result.err()) : null;
@@ -166,7 +179,7 @@ export class LocalRuntime {
     this.history.set(signature, record);
     if (this.history.size > HISTORY_LIMIT) this.history.delete(this.history.keys().next().value!);
     this.advanceBlocks(1);
-    await this.persist(keys.filter((_, index) => transaction.message.isAccountWritable(index)));
+    await this.persist(addresses.filter((_, index) => message.isAccountWritable(index)));
     return { landed: true, record };
   }
 
@@ -176,6 +189,36 @@ export class LocalRuntime {
 
   transaction(signature: string): LandedTransaction | undefined {
     return this.history.get(signature);
+  }
+
+  /** Whether the transaction is sure to land and succeed, from the accounts as they are now. */
+  surelySucceeds(
+    transaction: VersionedTransaction,
+    addresses = transaction.message.staticAccountKeys.map((key) => key.toBase58()),
+  ): boolean {
+    return surelySucceeds(transaction, addresses, this.view);
+  }
+
+  /** What the pre-check reads (the mint exists by then: `create` made sure of it). */
+  private get view(): ChainView {
+    const runtime = this;
+    return {
+      account: (address) => runtime.account(address),
+      rent(size) {
+        let rent = runtime.rents.get(size);
+        if (rent === undefined) {
+          rent = runtime.svm.minimumBalanceForRentExemption(BigInt(size));
+          runtime.rents.set(size, rent);
+        }
+        return rent;
+      },
+      usdcMint: runtime.usdcMint,
+      get usdcDecimals() {
+        // A mint's decimals never change.
+        runtime.mintDecimals ??= MintLayout.decode(runtime.account(runtime.usdcMint)!.data).decimals;
+        return runtime.mintDecimals;
+      },
+    };
   }
 
   lamports(key: PublicKey | string): bigint {
@@ -260,7 +303,7 @@ export class LocalRuntime {
    * Saves the accounts' state as of now (read synchronously, right after the transaction), in
    * order: each save waits for the previous one, so an older state never overwrites a newer one.
    */
-  private persist(keys: PublicKey[]): Promise<void> {
+  private persist(keys: Array<PublicKey | string>): Promise<void> {
     const store = this.store;
     if (!store) return Promise.resolve();
     const accounts = keys.map((key) => this.account(key) ?? closedAccount(key));
@@ -271,8 +314,8 @@ export class LocalRuntime {
 }
 
 /** An account a transaction emptied: saved as such so a restart does not bring it back. */
-const closedAccount = (key: PublicKey): ChainAccount => ({
-  address: key.toBase58(),
+const closedAccount = (key: PublicKey | string): ChainAccount => ({
+  address: key.toString(),
   lamports: 0n,
   owner: SystemProgram.programId.toBase58(),
   executable: false,
@@ -280,11 +323,12 @@ const closedAccount = (key: PublicKey): ChainAccount => ({
 });
 
 /** litesvm 1.5 takes @solana/kit transactions: message bytes plus signatures by signer, in order. */
-function toLiteSvm(transaction: VersionedTransaction): LiteSvmTransaction {
+function toLiteSvm(transaction: VersionedTransaction, addresses?: string[]): LiteSvmTransaction {
   const { message } = transaction;
-  const signers = message.staticAccountKeys.slice(0, message.header.numRequiredSignatures);
-  const signatures = Object.fromEntries(
-    signers.map((key, i) => [key.toBase58(), transaction.signatures[i]!]),
+  const signers = (addresses ?? message.staticAccountKeys.map((key) => key.toBase58())).slice(
+    0,
+    message.header.numRequiredSignatures,
   );
+  const signatures = Object.fromEntries(signers.map((address, i) => [address, transaction.signatures[i]!]));
   return { messageBytes: message.serialize(), signatures } as unknown as LiteSvmTransaction;
 }
