@@ -21,7 +21,15 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
   let server: TestServer;
   let api: ReturnType<typeof jsonClient>;
   beforeAll(async () => {
-    server = await startTestServer(kind);
+    // The pro tier here holds three calls' worth and refills below two and a half.
+    server = await startTestServer(kind, {
+      TDK_TIERS: JSON.stringify({
+        pro: {
+          initialFunding: { usdc: '3000', lamports: '50000000' },
+          usdcTopUp: { below: '2500', to: '3000' },
+        },
+      }),
+    });
     api = jsonClient(server.url);
   });
   afterAll(async () => {
@@ -138,6 +146,18 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
     } finally {
       await second.stop();
     }
+  });
+
+  it('keeps a low wallet paying: refilled from the treasury, exactly as the ledger says', async () => {
+    const dev = await newDeveloper(server, { tier: 'pro' });
+    for (let i = 0; i < 6; i++) {
+      const res = await call(dev.apiKey, { agent_id: 'memory', input: { action: 'list' } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let a background refill land
+    expect(await countMovements(server, dev.walletId, 'top_up')).toBeGreaterThanOrEqual(1);
+    expect(await countMovements(server, dev.walletId)).toBe(6);
+    expect((await reconcileBalances(server.tdk.services)).differences).toEqual([]);
   });
 
   it("never lets one developer see or touch another's keys", async () => {

@@ -15,7 +15,7 @@ import {
 import { isUniqueViolation } from '@tdk/db';
 import { createSchemaValidator } from '@tdk/marketplace';
 import type { VerifiedKey } from '../keys/verifier';
-import { fundNewWallet, topUpIfLow } from '../money/funding';
+import { fundNewWallet, refillSoon, topUpIfLow } from '../money/funding';
 import { recordMovement } from '../money/ledger';
 import { signerOf } from '../money/wallets';
 import type { Services } from '../services';
@@ -79,24 +79,31 @@ export async function callAgent(
     throw error;
   }
 
-  // 6. Funds: a never-funded wallet is funded; a low one is topped up (at most one sender at a time).
+  // 6. Funds: a wallet never funded (its initial funding failed) is funded before its first payment.
   try {
     if (!caller.wallet.funded_at) await fundNewWallet(services, caller.wallet.id);
-    await topUpIfLow(services, caller.wallet);
   } catch (error) {
     await releaseCall(services.db, reservation);
     await closeUnpaid(services, callId);
     throw error;
   }
 
-  // 7. Pay and call.
-  let paid: { output: unknown; payment: PaymentProof; receiptId: string };
-  try {
-    paid = await services.marketplace.callAgent({
+  // 7. Pay and call. Top-ups stay off this path: the chain refuses an overdraft by itself, and only
+  // then is the wallet refilled (once, by one request) and the payment tried again.
+  const payAndCall = () =>
+    services.marketplace.callAgent({
       agent,
       input: request.input,
       payer: signerOf(services, caller.wallet),
       intentId: callId,
+    });
+  let paid: { output: unknown; payment: PaymentProof; receiptId: string };
+  try {
+    paid = await payAndCall().catch(async (error: unknown) => {
+      if (!isChainError(error) || error.code !== 'insufficient_funds') throw error;
+      const topUp = await topUpIfLow(services, caller.wallet);
+      if (topUp.usdc === 0n && topUp.lamports === 0n) throw error;
+      return payAndCall();
     });
   } catch (error) {
     if (isPaidCallError(error)) {
@@ -148,6 +155,9 @@ export async function callAgent(
     }
     throw error;
   }
+
+  // After a payment, refill a wallet that runs low, in the background and at most once a second.
+  refillSoon(services, caller.wallet);
 
   // 8. Record the usage and answer.
   const answer: CallAnswer = {

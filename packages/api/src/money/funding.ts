@@ -207,3 +207,19 @@ export async function walletBalance(db: Kysely<Database>, walletId: string): Pro
   const account = ledgerAccount.wallet(walletId);
   return (await ledgerBalances(db, [account])).get(account) ?? { usdc: 0n, sol: 0n };
 }
+
+/** When each wallet's balance was last checked for a background refill, in this process. */
+const lastRefillCheck = new Map<string, number>();
+
+/**
+ * Refills a wallet in the background when it runs low, checking at most once per `minIntervalMs`
+ * per wallet (the check sums the wallet's ledger), so paying never waits for it. Failures already
+ * alert inside `topUpIfLow`; the next payment tries again.
+ */
+export function refillSoon(services: Services, wallet: WalletRow, minIntervalMs = 1_000): void {
+  const now = Date.now();
+  if (now - (lastRefillCheck.get(wallet.id) ?? 0) < minIntervalMs) return;
+  if (lastRefillCheck.size >= 100_000) lastRefillCheck.clear();
+  lastRefillCheck.set(wallet.id, now);
+  topUpIfLow(services, wallet).catch(() => undefined);
+}
