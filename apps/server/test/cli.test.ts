@@ -28,6 +28,29 @@ function startCli(
   });
 }
 
+/** Runs one `tdk` command to completion, with the scratch data folder and any extra settings. */
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { PATH: process.env.PATH, TDK_DATA_DIR: dataDir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.on('exit', (code) => resolve({ code, stdout, out }));
+  });
+}
+
 function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
 }
@@ -71,77 +94,41 @@ describe('tdk CLI', () => {
   }, 60_000);
 
   it('refuses to start on a bad setting and names the variable', async () => {
-    const child = spawn(process.execPath, [bin, 'start'], {
-      env: { PATH: process.env.PATH, TDK_DATA_DIR: dataDir, TDK_PORT: 'not-a-port' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    expect(await exitOf(child)).toBe(1);
-    expect(stderr).toContain('TDK_PORT');
-    expect(stderr).toContain('Invalid configuration');
+    const { code, out } = await run(['start'], { TDK_PORT: 'not-a-port' });
+    expect(code).toBe(1);
+    expect(out).toContain('TDK_PORT');
+    expect(out).toContain('Invalid configuration');
   }, 30_000);
 
   it('creates, then promotes, an admin from the command line', async () => {
-    const run = (...args: string[]) =>
-      new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(process.execPath, [bin, ...args], {
-          env: { PATH: process.env.PATH, TDK_DATA_DIR: dataDir },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let out = '';
-        child.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-        });
-        child.stderr.on('data', (c: Buffer) => {
-          out += c.toString();
-        });
-        child.on('exit', (code) => resolve({ code, out }));
-      });
-    const created = await run('admin', 'create', '--email', 'ops@example.com');
+    const created = await run(['admin', 'create', '--email', 'ops@example.com']);
     expect(created.code).toBe(0);
     expect(created.out).toMatch(/Created admin ops@example.com \(usr_[a-z2-7]+\)/);
     expect(created.out).toMatch(/Password: \S{20,}/);
-    const promoted = await run(
+    const promoted = await run([
       'admin',
       'create',
       '--email',
       'OPS@example.com',
       '--password',
       'another long passphrase',
-    );
+    ]);
     expect(promoted.code).toBe(0);
     expect(promoted.out).toContain('Promoted admin ops@example.com');
-    const weak = await run('admin', 'create', '--email', 'x@example.com', '--password', 'short');
+    const weak = await run(['admin', 'create', '--email', 'x@example.com', '--password', 'short']);
     expect(weak.code).toBe(1);
     expect(weak.out).toContain('at least 10 characters');
   }, 60_000);
 
   it('reconciles the embedded chain against the ledger with no difference', async () => {
-    const child = spawn(process.execPath, [bin, 'reconcile'], {
-      env: { PATH: process.env.PATH, TDK_DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    expect(await exitOf(child)).toBe(0);
+    const { code, stdout } = await run(['reconcile']);
+    expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({ checked_wallets: 1, differences: [] });
   }, 30_000);
 
   it('migrates on demand', async () => {
-    const child = spawn(process.execPath, [bin, 'migrate'], {
-      env: { PATH: process.env.PATH, TDK_DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    expect(await exitOf(child)).toBe(0);
-    expect(stdout).toMatch(/up to date|Applied/);
+    const { code, out } = await run(['migrate']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/up to date|Applied/);
   }, 30_000);
 });

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { kekVersionOf, openSecret, rewrap, sealSecret, type VaultBinding } from './envelope';
-import { VaultError } from './error';
 import { createKeyring, generateKek, parseKek } from './keyring';
+import { vaultError } from './test-support';
 
 const kek1 = parseKek(generateKek());
 const kek2 = parseKek(generateKek());
@@ -14,16 +14,6 @@ const wallet: VaultBinding = {
   walletId: 'wal_aaaaaaaaaaaaaaaaaaaaaaaaaa',
   publicKey: '7EcDhSYGxXyscszYEp35KHN8vvw3svAuLKTzXwCFLtV',
 };
-
-function vaultError(fn: () => unknown): VaultError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof VaultError) return error;
-    throw error;
-  }
-  throw new Error('expected a VaultError');
-}
 
 /** Flips one bit in the given base64url part (0 = format version, 1 = KEK version, 2… = byte parts). */
 function tamper(sealed: string, index: number): string {

@@ -1,17 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { VaultError } from './error';
 import { createKeyring, generateKek, kekFor, parseKek } from './keyring';
-
-function vaultError(fn: () => unknown): VaultError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof VaultError) return error;
-    throw error;
-  }
-  throw new Error('expected a VaultError');
-}
+import { vaultError } from './test-support';
 
 describe('parseKek', () => {
   it('reads 64 hex characters as 32 bytes, in either case', () => {
