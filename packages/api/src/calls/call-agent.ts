@@ -15,7 +15,7 @@ import {
 import { isUniqueViolation } from '@tdk/db';
 import { createSchemaValidator } from '@tdk/marketplace';
 import type { VerifiedKey } from '../keys/verifier';
-import { fundNewWallet, refillSoon, topUpIfLow } from '../money/funding';
+import { bookFailedTransactionFee, fundNewWallet, refillSoon, topUpIfLow } from '../money/funding';
 import { recordMovement } from '../money/ledger';
 import { signerOf } from '../money/wallets';
 import type { Services } from '../services';
@@ -133,18 +133,42 @@ export async function callAgent(
         },
       });
     }
+    if (
+      isChainError(error) &&
+      error.signature &&
+      error.lamportsSpent === undefined &&
+      error.code !== 'expired'
+    ) {
+      // Sent, but the chain stopped answering before it said whether it landed. The call stays open
+      // with its signature and keeps its Idempotency-Key, so a retry replays this answer instead of
+      // paying a second time; reconciliation settles it once the chain answers.
+      const unknown = {
+        code: 'service_unavailable' as const,
+        message:
+          'The payment was sent but its outcome is not known yet. Do not retry with a new Idempotency-Key.',
+        details: { call_id: callId, tx_signature: error.signature, outcome: 'unknown' },
+      };
+      await services.db
+        .updateTable('call')
+        .set({ tx_signature: error.signature, response: JSON.stringify({ error: unknown }) })
+        .where('id', '=', callId)
+        .execute();
+      throw new AppError(unknown.code, unknown.message, { details: unknown.details });
+    }
     await releaseCall(services.db, reservation);
     await closeUnpaid(services, callId);
-    if (isChainError(error) && error.code === 'insufficient_funds') {
-      throw new AppError(
-        'insufficient_funds',
-        `The key's wallet cannot pay ${agent.price_display} for this call right now.`,
-        {
-          details: { asset: error.asset, wallet: caller.wallet.public_key },
-        },
-      );
-    }
     if (isChainError(error)) {
+      // A transaction that landed and failed still cost its fee: booked, so the ledger agrees with the chain.
+      await bookFailedTransactionFee(services, ledgerAccount.wallet(caller.wallet.id), error);
+      if (error.code === 'insufficient_funds') {
+        throw new AppError(
+          'insufficient_funds',
+          `The key's wallet cannot pay ${agent.price_display} for this call right now.`,
+          {
+            details: { asset: error.asset, wallet: caller.wallet.public_key },
+          },
+        );
+      }
       throw new AppError(
         'service_unavailable',
         'The payment could not be made; nothing was charged. Try again.',
@@ -242,7 +266,8 @@ async function openCall(
         },
       );
     }
-    if (first.status !== 'pending') return replay(first.response as StoredResponse);
+    // Finished, or left open with a stored answer (payment outcome unknown): replay it.
+    if (first.status !== 'pending' || first.response) return replay(first.response as StoredResponse);
     if (Date.now() > deadline) {
       throw new AppError('idempotency_in_progress', 'A request with this Idempotency-Key is still running.', {
         details: { call_id: first.id },

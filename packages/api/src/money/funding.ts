@@ -89,7 +89,7 @@ async function sendFromTreasury(
 }
 
 /** A transaction that landed and failed still cost its fee: the ledger books it, to agree with the chain. */
-async function bookFailedTransactionFee(
+export async function bookFailedTransactionFee(
   services: Services,
   payer: string,
   error: { signature?: string | undefined; lamportsSpent?: bigint | undefined },
