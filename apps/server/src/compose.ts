@@ -130,6 +130,7 @@ export async function createTdk(
     maxBodyBytes: config.server.maxBodyBytes,
     trustProxy: config.server.trustProxy,
     tettoMarketplace: marketplace.kind === 'local' ? marketplace : undefined,
+    tettoRequestsPerMinute: config.marketplace.tettoRequestsPerMinute,
   });
 
   let server: Server | undefined;

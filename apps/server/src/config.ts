@@ -98,6 +98,7 @@ const envSchema = z.object({
     .regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'expected a base58 address')
     .optional(),
   TDK_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  TDK_TETTO_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(300),
   TDK_ADMIN_EMAIL: z.string().optional(),
   TDK_ADMIN_PASSWORD: z.string().optional(),
 });
@@ -131,6 +132,8 @@ export interface Config {
     exampleAgents: boolean;
     /** The remote Tetto platform, used instead of the local marketplace when set. */
     tetto: { apiUrl: string; protocolWallet: string } | undefined;
+    /** Per client IP, on the Tetto endpoints TDK serves for its local marketplace. */
+    tettoRequestsPerMinute: number;
   };
   /** How long a verified API key is trusted before it is read again: bounds how late a revoke is seen elsewhere. */
   keyCacheMs: number;
@@ -220,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? e.TDK_EXAMPLE_AGENTS === 'true'
         : !e.SOLANA_RPC_URL && !e.TETTO_API_URL,
       tetto: tettoPlatform(e),
+      tettoRequestsPerMinute: e.TDK_TETTO_REQUESTS_PER_MINUTE,
     },
     keyCacheMs: e.TDK_KEY_CACHE_MS,
     bootstrapAdmin: { email: e.TDK_ADMIN_EMAIL, password: e.TDK_ADMIN_PASSWORD },

@@ -9,7 +9,7 @@ describe('a payment whose outcome the chain stops telling', () => {
   let rpc: LocalRpcServer;
   let server: TestServer;
   beforeAll(async () => {
-    rpc = await startLocalRpcServer();
+    rpc = await startLocalRpcServer({ recordRequests: true });
     server = await startTestServer('pglite-memory', {
       SOLANA_RPC_URL: rpc.url,
       SOLANA_NETWORK: 'localnet',
@@ -29,9 +29,11 @@ describe('a payment whose outcome the chain stops telling', () => {
     const body = { agent_id: 'memory', input: { action: 'list' } };
     const headers = { 'idempotency-key': 'unknown-outcome-1' };
     // The first submission is acknowledged but never lands; then the chain goes away mid-confirmation.
+    const sends = () => rpc.requests.filter((r) => r.method === 'sendTransaction').length;
+    const sentBefore = sends();
     rpc.dropSubmissions(1);
     const pending = api('POST', '/api/tdk/v1/call', { token: dev.apiKey, body, headers });
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    while (sends() === sentBefore) await new Promise((resolve) => setTimeout(resolve, 5));
     await rpc.close();
     const first = await pending;
     expect(first.status, JSON.stringify(first.body)).toBe(503);

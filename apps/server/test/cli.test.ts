@@ -91,7 +91,7 @@ describe('tdk CLI', () => {
     const exitedAgain = exitOf(second.child);
     second.child.kill('SIGINT');
     expect(await exitedAgain).toBe(0);
-  }, 60_000);
+  }, 120_000);
 
   it('refuses to start on a bad setting and names the variable', async () => {
     const { code, out } = await run(['start'], { TDK_PORT: 'not-a-port' });

@@ -115,3 +115,22 @@ describe('the Tetto-shaped endpoints TDK serves for its local marketplace', () =
     expect(metrics).toMatch(/route="\/api\/receipts\/\{id\}"/);
   });
 });
+
+describe('the public Tetto endpoints', () => {
+  it('are limited per client IP, answering in the Tetto envelope', async () => {
+    const server = await startTestServer('pglite-memory', { TDK_TETTO_REQUESTS_PER_MINUTE: '3' });
+    try {
+      const api = jsonClient(server.url);
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await api('GET', '/api/agents')).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const limited = await api('GET', '/api/agents');
+      expect(limited.body).toEqual({ ok: false, error: expect.stringMatching(/^Too many requests/) });
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      // TDK's own API is not counted against it.
+      expect((await api('GET', '/api/tdk/info')).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+});

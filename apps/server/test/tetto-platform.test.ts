@@ -23,7 +23,7 @@ describe('TETTO_API_URL picks the Tetto platform', () => {
   });
 
   it("defaults Tetto's protocol wallet by network, and runs no example agents", () => {
-    expect(tetto({ ...rpc, SOLANA_NETWORK: 'mainnet-beta' })).toEqual({
+    expect(tetto({ ...rpc, SOLANA_NETWORK: 'mainnet-beta' })).toMatchObject({
       protocolWallet: undefined,
       exampleAgents: false,
       tetto: {

@@ -1,6 +1,6 @@
 export { ensureAdmin, hasAdmin } from './admin/bootstrap';
 export { type AgentRegistration, upsertAgent } from './agents/register-agent';
-export { type AuthLimits, createAuthLimits } from './auth/limits';
+export { type AuthLimits, createAuthLimits, isRateLimiterRes } from './auth/limits';
 export { sessionIdOf } from './auth/session-token';
 export { type CallLimits, createCallLimits } from './calls/limits';
 export { toAppError } from './errors';

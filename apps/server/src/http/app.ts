@@ -40,6 +40,8 @@ export interface HttpAppOptions {
   registry: Registry;
   /** Served as Tetto-shaped endpoints at `/api/agents…` and `/api/receipts/…` (with the local marketplace). */
   tettoMarketplace?: LocalMarketplace | undefined;
+  /** Per client IP, for the public Tetto endpoints. */
+  tettoRequestsPerMinute: number;
 }
 
 /** The Express host: health, metrics, docs, tRPC at /trpc and the same procedures as REST at /api. */
@@ -133,7 +135,12 @@ export function createHttpApp(options: HttpAppOptions): Express {
   );
   // Before the REST adapter, which answers 404 for every /api path it does not know.
   if (options.tettoMarketplace) {
-    app.use(tettoEndpoints(options.tettoMarketplace, services.chain, options.maxBodyBytes));
+    const perIp = services.limiter({
+      keyPrefix: 'tetto_ip',
+      points: options.tettoRequestsPerMinute,
+      duration: 60,
+    });
+    app.use(tettoEndpoints(options.tettoMarketplace, services.chain, options.maxBodyBytes, perIp));
   }
   app.use(
     '/api',

@@ -1,6 +1,8 @@
+import { isRateLimiterRes } from '@tdk/api';
 import type { SolanaPort } from '@tdk/core';
 import { createTettoProtocol, type LocalMarketplace, tettoHttpHandler } from '@tdk/marketplace';
 import type { Request, RequestHandler } from 'express';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /**
  * The local marketplace behind the Tetto wire protocol (`/api/agents…`, `/api/receipts/{id}`), so a
@@ -13,6 +15,7 @@ export function tettoEndpoints(
   marketplace: LocalMarketplace,
   chain: SolanaPort,
   maxBodyBytes: number,
+  perIp: RateLimiterAbstract,
 ): RequestHandler {
   const protocol = createTettoProtocol({
     listAgents: () => marketplace.listAgents(),
@@ -21,8 +24,22 @@ export function tettoEndpoints(
     protocolWallet: marketplace.protocolWallet,
     invokeAgent: marketplace.invokeAgent,
   });
-  return tettoHttpHandler(protocol, {
+  const handle = tettoHttpHandler(protocol, {
     maxBodyBytes,
     onError: (err, req) => (req as Request).log.error({ err }, 'tetto endpoint failed'),
   });
+  // Public endpoints, so limited per IP: a flood of build-transaction requests must not push real
+  // payment intents out of the bounded store.
+  return (req, res, next) => {
+    if (!req.path.startsWith('/api/agents') && !req.path.startsWith('/api/receipts/')) return next();
+    perIp.consume(req.ip ?? 'unknown').then(
+      () => handle(req, res, next),
+      (rejection: unknown) => {
+        if (!isRateLimiterRes(rejection)) return next(rejection);
+        const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        res.setHeader('Retry-After', String(retryAfter));
+        res.status(429).json({ ok: false, error: `Too many requests; retry in ${retryAfter} s.` });
+      },
+    );
+  };
 }
