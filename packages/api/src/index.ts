@@ -1,7 +1,6 @@
 export { ensureAdmin, hasAdmin } from './admin/bootstrap';
 export { type AgentRegistration, upsertAgent } from './agents/register-agent';
 export { type AuthLimits, createAuthLimits, isRateLimiterRes } from './auth/limits';
-export { sessionIdOf } from './auth/session-token';
 export { type CallLimits, createCallLimits } from './calls/limits';
 export { toAppError } from './errors';
 export { type ApiKeyVerifier, createApiKeyVerifier } from './keys/verifier';
@@ -15,4 +14,4 @@ export { createOpenApiDocument } from './openapi';
 export { type AppRouter, appRouter } from './router';
 export type { AuthSettings, LimiterFactory, LimiterOptions, Services, TreasurySettings } from './services';
 export { ensureInstance, instanceSetting } from './system/instance';
-export { type Context, createCallerFactory, type ErrorShapeData } from './trpc';
+export type { Context, ErrorShapeData } from './trpc';

@@ -57,7 +57,6 @@ const appErrors = t.middleware(async ({ next }) => {
 });
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(appErrors);
 
 /** A signed-in user (session token as Bearer or cookie), active, within their tier's account rate. */
