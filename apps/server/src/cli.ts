@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ensureAdmin, reconcileBalances, rewrapWalletKeys } from '@tdk/api';
+import { ensureAdmin, reconcile as reconcileAll, rewrapWalletKeys } from '@tdk/api';
 import { AppError } from '@tdk/core';
 import { connectDatabase, migrateToLatest } from '@tdk/db';
 import { createTdk, type Tdk } from './compose';
@@ -10,7 +10,9 @@ const usage = `Usage: tdk <command>
 Commands:
   start     Start the TDK server (embedded defaults when nothing is configured)
   migrate   Apply pending database migrations and exit
-  reconcile Compare every wallet's ledger balances with the chain; exit 1 on any difference
+  reconcile [YYYY-MM]
+            Ledger vs chain per wallet; calls vs ledger vs Stripe per account for the month
+            (default: this one); exit 1 on any difference
   vault rotate
             Re-wrap every wallet key under the current WALLET_ENCRYPTION_KEY (resumable)
   admin create --email <email> [--password <password>]
@@ -105,7 +107,12 @@ async function admin(config: Config, args: string[]): Promise<void> {
 
 /** Runs `work` against a fully composed TDK that serves no HTTP (the embedded database allows one process). */
 async function withTdk(config: Config, work: (tdk: Tdk) => Promise<void>): Promise<void> {
-  const tdk = await createTdk({ ...config, log: { level: 'warn' } });
+  // A one-off command: no background jobs in this process.
+  const tdk = await createTdk({
+    ...config,
+    log: { level: 'warn' },
+    worker: { ...config.worker, enabled: false },
+  });
   try {
     await work(tdk);
   } finally {
@@ -113,11 +120,15 @@ async function withTdk(config: Config, work: (tdk: Tdk) => Promise<void>): Promi
   }
 }
 
-async function reconcile(config: Config): Promise<void> {
+async function reconcile(config: Config, args: string[]): Promise<void> {
+  const period = args[0];
+  if (period !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) {
+    throw new UsageError('Usage: tdk reconcile [YYYY-MM]');
+  }
   await withTdk(config, async (tdk) => {
-    const report = await reconcileBalances(tdk.services);
+    const report = await reconcileAll(tdk.services, period);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    if (report.differences.length > 0) process.exitCode = 1;
+    if (report.differences.length > 0 || report.usage.differences.length > 0) process.exitCode = 1;
   });
 }
 
@@ -150,14 +161,18 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${usage}\n`);
     return;
   }
-  const commands: Record<string, (config: Config) => Promise<void>> = { start, migrate, reconcile };
+  const commands: Record<string, (config: Config, args: string[]) => Promise<void>> = {
+    start,
+    migrate,
+    reconcile,
+  };
   const run = commands[command];
   if (!run) {
     process.stderr.write(`Unknown command "${command}".\n\n${usage}\n`);
     process.exitCode = 2;
     return;
   }
-  await run(loadConfig());
+  await run(loadConfig(), argv.slice(1));
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -15,9 +15,11 @@ import {
   type Services,
   upsertAgent,
 } from '@tdk/api';
+import { createStripeBilling } from '@tdk/billing';
 import { generateKeypair, parseSecretKey } from '@tdk/chain';
 import type { SolanaPort } from '@tdk/core';
 import { connectDatabase, type DatabaseHandle, migrateToLatest } from '@tdk/db';
+import type { Worker } from '@tdk/jobs';
 import {
   createLocalMarketplace,
   createTettoPlatformMarketplace,
@@ -31,6 +33,7 @@ import { createAlertSink } from './alerts';
 import { createChain, isEmbeddedChain } from './chain';
 import type { Config } from './config';
 import { createHttpApp } from './http/app';
+import { createJobWorker } from './jobs';
 import { createLimiterFactory } from './limiter-store';
 import { createLogger, type Logger } from './logger';
 import { loadKeyring } from './wallet-kek';
@@ -43,6 +46,8 @@ export interface Tdk {
   app: ReturnType<typeof createHttpApp>;
   /** The example agents' server, when this process runs them (the embedded default does). */
   agentServer: AgentServer | undefined;
+  /** This process's job runner, when `TDK_WORKER` is on. */
+  worker: Worker | undefined;
   /** The admin created at this start, if any; `generatedPassword` is for the console, never the log. */
   firstAdmin: { email: string; generatedPassword: string | undefined } | undefined;
   /** Listens on the configured port (0 picks a free one) and resolves with the base URL. */
@@ -77,6 +82,7 @@ export async function createTdk(
   const limiter = createLimiterFactory(database, redis);
 
   const marketplace = await createMarketplace(config.marketplace, database, chain);
+  let worker: Worker | undefined;
   const services: Services = {
     db: database.db,
     tiers: config.tiers,
@@ -91,6 +97,17 @@ export async function createTdk(
     apiKeys: createApiKeyVerifier(database.db, { ttlMs: config.keyCacheMs }),
     marketplace,
     callLimits: createCallLimits(limiter, config.tiers),
+    billing: {
+      port: config.billing.stripe
+        ? createStripeBilling({
+            secretKey: config.billing.stripe.secretKey,
+            webhookSecret: config.billing.stripe.webhookSecret,
+            apiUrl: config.billing.stripe.apiUrl,
+          })
+        : undefined,
+      reportIntervalMs: config.billing.reportIntervalMs,
+    },
+    jobs: { wake: () => worker?.wake() },
     keyEnvironment: chain.network === 'mainnet-beta' ? 'live' : 'test',
     instance: {
       id: instance.id,
@@ -133,6 +150,13 @@ export async function createTdk(
     tettoRequestsPerMinute: config.marketplace.tettoRequestsPerMinute,
   });
 
+  if (!config.billing.stripe)
+    logger.info('billing is offline (no STRIPE_SECRET_KEY): usage is recorded and kept pending');
+  if (config.worker.enabled) {
+    worker = createJobWorker(services, config, logger);
+    worker.start();
+  }
+
   let server: Server | undefined;
   return {
     config,
@@ -141,6 +165,7 @@ export async function createTdk(
     services,
     app,
     agentServer,
+    worker,
     firstAdmin,
     listen: () =>
       new Promise((resolve, reject) => {
@@ -153,6 +178,7 @@ export async function createTdk(
       }),
     async stop() {
       if (server) await closeServer(server, config.server.shutdownTimeoutMs);
+      await worker?.stop();
       await agentServer?.close();
       redis?.disconnect();
       await database.close();

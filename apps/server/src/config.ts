@@ -101,6 +101,20 @@ const envSchema = z.object({
   TDK_TETTO_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(300),
   TDK_ADMIN_EMAIL: z.string().optional(),
   TDK_ADMIN_PASSWORD: z.string().optional(),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_/, 'expected a Stripe secret key (sk_… or rk_…)')
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_/, 'expected a webhook signing secret (whsec_…)')
+    .optional(),
+  STRIPE_API_URL: z.url().optional(),
+  BILLING_REPORT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3_600),
+  BILLING_DELIVERY_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  TDK_WORKER: z.enum(['true', 'false']).default('true'),
+  TDK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  TDK_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3_600),
 });
 
 export interface Config {
@@ -139,6 +153,14 @@ export interface Config {
   keyCacheMs: number;
   /** First admin, created at start when no admin exists yet. */
   bootstrapAdmin: { email: string | undefined; password: string | undefined };
+  billing: {
+    /** Stripe; without it billing is offline: usage is recorded and kept pending. */
+    stripe: { secretKey: string; webhookSecret: string | undefined; apiUrl: string | undefined } | undefined;
+    reportIntervalMs: number;
+    deliveryIntervalMs: number;
+  };
+  /** The background job runner in this process (outbox delivery, async calls, top-ups, reconciliation). */
+  worker: { enabled: boolean; concurrency: number; reconcileIntervalMs: number };
 }
 
 export type WalletKekSource = {
@@ -227,6 +249,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     keyCacheMs: e.TDK_KEY_CACHE_MS,
     bootstrapAdmin: { email: e.TDK_ADMIN_EMAIL, password: e.TDK_ADMIN_PASSWORD },
+    billing: {
+      stripe: e.STRIPE_SECRET_KEY
+        ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiUrl: e.STRIPE_API_URL }
+        : undefined,
+      reportIntervalMs: e.BILLING_REPORT_INTERVAL_SECONDS * 1000,
+      deliveryIntervalMs: e.BILLING_DELIVERY_INTERVAL_SECONDS * 1000,
+    },
+    worker: {
+      enabled: e.TDK_WORKER === 'true',
+      concurrency: e.TDK_WORKER_CONCURRENCY,
+      reconcileIntervalMs: e.TDK_RECONCILE_INTERVAL_SECONDS * 1000,
+    },
   };
 }
 

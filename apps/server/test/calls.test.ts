@@ -229,7 +229,11 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
     expect(res.body.error.code).toBe('agent_timeout');
     const callId = res.body.error.details.call_id as string;
     const record = await api('GET', `/api/tdk/v1/calls/${callId}`, { token: dev.apiKey });
-    expect(record.body).toMatchObject({ status: 'agent_timeout', cost: { agent: 2000, total: 0 } });
+    expect(record.body).toMatchObject({
+      status: 'failed',
+      error: { code: 'agent_timeout', details: res.body.error.details },
+      cost: { agent: 2000, total: 0 },
+    });
     expect(record.body.payment.tx_signature).toBe(res.body.error.details.payment.tx_signature);
     expect(await countMovements(server, dev.walletId)).toBe(1);
     expect((await reconcileBalances(server.tdk.services)).differences).toEqual([]);

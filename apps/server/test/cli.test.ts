@@ -123,7 +123,19 @@ describe('tdk CLI', () => {
   it('reconciles the embedded chain against the ledger with no difference', async () => {
     const { code, stdout } = await run(['reconcile']);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toEqual({ checked_wallets: 1, differences: [] });
+    expect(JSON.parse(stdout)).toEqual({
+      checked_wallets: 1,
+      differences: [],
+      usage: {
+        period: new Date().toISOString().slice(0, 7),
+        accounts: 0,
+        differences: [],
+        undelivered_reports: 0,
+      },
+    });
+    const bad = await run(['reconcile', 'last-month']);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('Usage: tdk reconcile [YYYY-MM]');
   }, 30_000);
 
   it('migrates on demand', async () => {

@@ -1,10 +1,15 @@
 export { ensureAdmin, hasAdmin } from './admin/bootstrap';
+export { reconcile } from './admin/reconciliation';
 export { type AgentRegistration, upsertAgent } from './agents/register-agent';
 export { type AuthLimits, createAuthLimits, isRateLimiterRes } from './auth/limits';
+export { billingJobs, deliverUsage, syncCustomer } from './billing/delivery';
+export { handleStripeWebhook, type WebhookOutcome } from './billing/webhooks';
+export { callJobHandlers } from './calls/call-job';
+export { afterSeqOf, type CallEvent, readCallEvents, watchCallEvents } from './calls/events';
 export { type CallLimits, createCallLimits } from './calls/limits';
 export { toAppError } from './errors';
 export { type ApiKeyVerifier, createApiKeyVerifier } from './keys/verifier';
-export { fundNewWallet, type TopUp, topUpIfLow, walletBalance } from './money/funding';
+export { fundNewWallet, moneyJobs, type TopUp, topUpIfLow, walletBalance } from './money/funding';
 export { ledgerBalances, recordMovement } from './money/ledger';
 export { type ReconciliationReport, reconcileBalances } from './money/reconcile';
 export { checkTreasuryFloat, ensureTreasury, type TreasuryStatus, treasuryStatus } from './money/treasury';
@@ -12,6 +17,13 @@ export { rewrapWalletKeys } from './money/vault-rotation';
 export { createWallet, signerOf, type WalletRow, walletOfKind } from './money/wallets';
 export { createOpenApiDocument } from './openapi';
 export { type AppRouter, appRouter } from './router';
-export type { AuthSettings, LimiterFactory, LimiterOptions, Services, TreasurySettings } from './services';
+export type {
+  AuthSettings,
+  BillingSettings,
+  LimiterFactory,
+  LimiterOptions,
+  Services,
+  TreasurySettings,
+} from './services';
 export { ensureInstance, instanceSetting } from './system/instance';
 export type { Context, ErrorShapeData } from './trpc';

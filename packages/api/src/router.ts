@@ -1,4 +1,6 @@
 import type { TRPCRouterRecord } from '@trpc/server';
+import { listBillingPeriods, listMeterReports } from './admin/billing';
+import { listBackgroundJobs } from './admin/jobs';
 import { listAudit } from './admin/list-audit';
 import { listUsers } from './admin/list-users';
 import { getReconciliation } from './admin/reconciliation';
@@ -14,6 +16,7 @@ import { refresh } from './auth/refresh';
 import { register } from './auth/register';
 import { createCall } from './calls/create-call';
 import { getCall } from './calls/get-call';
+import { watchCall } from './calls/watch-call';
 import { generateKey } from './keys/generate-key';
 import { listKeys } from './keys/list-keys';
 import { revokeKey, rollKey } from './keys/revoke-key';
@@ -38,7 +41,7 @@ const keys = {
   roll: rollKey,
 } satisfies TRPCRouterRecord;
 const agents = { list: listAgents, get: getAgent } satisfies TRPCRouterRecord;
-const calls = { create: createCall, get: getCall } satisfies TRPCRouterRecord;
+const calls = { create: createCall, get: getCall, events: watchCall } satisfies TRPCRouterRecord;
 const usage = { current: getCurrentUsage } satisfies TRPCRouterRecord;
 const admin = {
   users: { list: listUsers, update: updateUser },
@@ -46,6 +49,8 @@ const admin = {
   audit: { list: listAudit },
   treasury: { get: getTreasury },
   reconciliation: { get: getReconciliation },
+  billing: { periods: listBillingPeriods, reports: listMeterReports },
+  jobs: { list: listBackgroundJobs },
 } satisfies TRPCRouterRecord;
 
 /** The one root router: served over tRPC at /trpc and, for procedures with OpenAPI meta, over REST at /api. */

@@ -1,4 +1,13 @@
-import type { AlertSink, Keyring, MarketplacePort, Signer, SolanaPort, Tier, TierName } from '@tdk/core';
+import type {
+  AlertSink,
+  BillingPort,
+  Keyring,
+  MarketplacePort,
+  Signer,
+  SolanaPort,
+  Tier,
+  TierName,
+} from '@tdk/core';
 import type { Database } from '@tdk/db';
 import type { Kysely } from 'kysely';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -35,6 +44,13 @@ export interface AuthSettings {
   };
 }
 
+export interface BillingSettings {
+  /** Stripe, or undefined while billing is offline (usage is kept pending until it is configured). */
+  port: BillingPort | undefined;
+  /** Usage is reported to Stripe once per account per window of this length. */
+  reportIntervalMs: number;
+}
+
 export interface TreasurySettings {
   /** The USDC the treasury is meant to hold; under 20% of it raises the `treasury_low` alert. */
   floatUsdc: bigint;
@@ -60,6 +76,9 @@ export interface Services {
   apiKeys: ApiKeyVerifier;
   marketplace: MarketplacePort;
   callLimits: CallLimits;
+  billing: BillingSettings;
+  /** The background job runner of this process: `wake` makes it look for work now. */
+  jobs: { wake(): void };
   /** `test` keys on the embedded chain and devnet, `live` on mainnet. */
   keyEnvironment: 'test' | 'live';
   /** Facts about this installation, shown by the info endpoint. */

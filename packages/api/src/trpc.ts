@@ -20,6 +20,11 @@ export interface Context {
   idempotencyKey: string | undefined;
   /** Extra headers for a successful answer (rate-limit headers). */
   responseHeaders: Record<string, string>;
+  /**
+   * The status of a successful answer when it is not 200 (202 for an accepted async call). A holder,
+   * as middlewares hand procedures a copy of the context.
+   */
+  responseStatus: { code?: number };
   services: Services;
 }
 
@@ -99,6 +104,12 @@ export const apiKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const verified = await ctx.services.apiKeys.verify(ctx.credential);
   if (verified.user.status !== 'active') {
     throw new AppError('account_suspended', 'This account is suspended. Contact support.');
+  }
+  if (verified.paymentStatus === 'past_due') {
+    throw new AppError(
+      'billing_past_due',
+      "The account's last invoice could not be paid, so its keys are suspended. They work again as soon as it is paid.",
+    );
   }
   return next({ ctx: { apiKey: verified } });
 });

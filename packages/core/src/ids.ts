@@ -15,6 +15,8 @@ export const idPrefixes = {
   wallet: 'wal',
   call: 'call',
   movement: 'mov',
+  job: 'job',
+  meterReport: 'mtr',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -21,6 +21,13 @@ export {
 } from './ledger';
 export type { Alert, AlertSink } from './ports/alerts';
 export {
+  type BillingCustomer,
+  type BillingPort,
+  BillingSignatureError,
+  type BillingWebhookEvent,
+  type MeterEvent,
+} from './ports/billing';
+export {
   type AgentListing,
   type AgentType,
   agentTimeoutMs,

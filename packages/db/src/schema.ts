@@ -132,7 +132,8 @@ export interface AgentTable {
   updated_at: UpdatedAt;
 }
 
-export type CallStatus = 'pending' | 'succeeded' | 'agent_failed' | 'agent_timeout' | 'not_paid';
+/** `queued` (async, waiting for a worker) → `paying` → `running` (payment sent, agent called) → done. */
+export type CallStatus = 'queued' | 'paying' | 'running' | 'succeeded' | 'failed';
 
 export interface CallTable {
   id: string;
@@ -151,8 +152,20 @@ export interface CallTable {
   latency_ms: number | null;
   response_status: number | null;
   response: ColumnType<unknown, string | null | undefined, string | null>;
+  /** An async call's input, for the job that runs it. */
+  input: ColumnType<unknown, string | null | undefined, string | null>;
   created_at: CreatedAt;
   finished_at: Date | null;
+}
+
+/** One status change of a call, numbered from 1 per call. */
+export interface CallEventTable {
+  call_id: string;
+  seq: number;
+  status: CallStatus;
+  at: CreatedAt;
+  /** `{ error }` when the change carries one (a failure, or an outcome not known yet). */
+  data: ColumnType<Record<string, unknown>, string | undefined, never>;
 }
 
 export interface KeyUsagePeriodTable {
@@ -161,6 +174,81 @@ export interface KeyUsagePeriodTable {
   period: string;
   calls: ColumnType<number, number | undefined, number>;
   spend: ColumnType<bigint | string | number, bigint | string | undefined, bigint | string>;
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+/** A background job (`@tdk/jobs`). `locked_*` name the worker holding a running job's lease. */
+export interface JobTable {
+  id: string;
+  kind: string;
+  payload: ColumnType<unknown, string | undefined, never>;
+  status: ColumnType<JobStatus, JobStatus | undefined, JobStatus>;
+  run_at: Generated<Date>;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  locked_by: string | null;
+  locked_until: Date | null;
+  /** The last failure's message, truncated; never a stack. */
+  last_error: string | null;
+  /** Unique among unfinished jobs only. */
+  unique_key: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  finished_at: Date | null;
+}
+
+/** The latest slot each recurring job kind was enqueued for. */
+export interface JobScheduleTable {
+  kind: string;
+  slot_start: Date;
+}
+
+export interface BillingAccountTable {
+  user_id: string;
+  stripe_customer_id: string | null;
+  stripe_subscription_id: string | null;
+  subscription_status: string | null;
+  /** The tier last written to the Stripe customer. */
+  synced_tier: string | null;
+  /** `past_due` after a failed invoice payment: the account's keys are refused until it is paid. */
+  payment_status: ColumnType<'ok' | 'past_due', 'ok' | 'past_due' | undefined>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MeterReportTable {
+  id: string;
+  user_id: string;
+  window_start: Date;
+  /** Developer cost in USDC base units (micro-dollars). */
+  value: Int8;
+  calls: ColumnType<number, number | undefined, number>;
+  status: ColumnType<'open' | 'pending' | 'delivered', 'open' | 'pending' | 'delivered' | undefined>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>;
+  last_error: string | null;
+  stripe_customer_id: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  delivered_at: Date | null;
+}
+
+export interface BillingPeriodTable {
+  user_id: string;
+  /** `YYYY-MM` (UTC). */
+  period: string;
+  stripe_invoice_id: string;
+  invoice_status: string;
+  amount_due: Int8;
+  currency: string;
+  updated_at: UpdatedAt;
+}
+
+export interface StripeEventTable {
+  id: string;
+  type: string;
+  received_at: CreatedAt;
 }
 
 export interface Database {
@@ -175,5 +263,12 @@ export interface Database {
   api_key: ApiKeyTable;
   agent: AgentTable;
   call: CallTable;
+  call_event: CallEventTable;
   key_usage_period: KeyUsagePeriodTable;
+  job: JobTable;
+  job_schedule: JobScheduleTable;
+  billing_account: BillingAccountTable;
+  meter_report: MeterReportTable;
+  billing_period: BillingPeriodTable;
+  stripe_event: StripeEventTable;
 }

@@ -1,4 +1,11 @@
-import { type AppRouter, type Context, createOpenApiDocument, type Services, toAppError } from '@tdk/api';
+import {
+  type AppRouter,
+  type Context,
+  createOpenApiDocument,
+  handleStripeWebhook,
+  type Services,
+  toAppError,
+} from '@tdk/api';
 import { type LocalMarketplace, tettoRoutes } from '@tdk/marketplace';
 import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
@@ -7,6 +14,7 @@ import type { Registry } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
 import { createOpenApiExpressMiddleware } from 'trpc-to-openapi';
 import type { Logger } from '../logger';
+import { callEvents, callEventsPath } from './call-events';
 import { documentedRestErrors, errorHandler, notFound } from './errors';
 import { createHttpMetrics } from './metrics';
 import { requestContext, requestIdOf } from './request-context';
@@ -57,6 +65,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
         ...Object.entries(openApiDocument.paths ?? {}).flatMap(([path, item]) =>
           Object.keys(item).map((method) => ({ method, path: `/api${path}` })),
         ),
+        { method: 'get', path: callEventsPath },
         ...(options.tettoMarketplace ? tettoRoutes : []),
       ],
       trpcProcedures: Object.keys(router._def.procedures),
@@ -71,11 +80,12 @@ export function createHttpApp(options: HttpAppOptions): Express {
     sessionCookie: sessionCookieFor(req, res),
     idempotencyKey: req.get('idempotency-key'),
     responseHeaders: {},
+    responseStatus: {},
     services,
   });
   const responseMeta = ({ errors, ctx }: { errors: TRPCError[]; ctx?: Context | undefined }) => {
     const [first] = errors;
-    if (!first) return { headers: ctx?.responseHeaders ?? {} };
+    if (!first) return { status: ctx?.responseStatus.code, headers: ctx?.responseHeaders ?? {} };
     const error = toAppError(first);
     return { status: error.status, headers: error.headers ?? {} };
   };
@@ -134,6 +144,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     }),
   );
   // Before the REST adapter, which answers 404 for every /api path it does not know.
+  app.get(callEventsPath.replace('{id}', ':id'), callEvents(router, createContext));
   if (options.tettoMarketplace) {
     const perIp = services.limiter({
       keyPrefix: 'tetto_ip',
@@ -142,6 +153,20 @@ export function createHttpApp(options: HttpAppOptions): Express {
     });
     app.use(tettoEndpoints(options.tettoMarketplace, services.chain, options.maxBodyBytes, perIp));
   }
+  // Stripe signs the exact bytes it sends, so this one route reads the raw body.
+  app.post(
+    '/api/tdk/webhooks/stripe',
+    express.raw({ type: () => true, limit: options.maxBodyBytes }),
+    async (req, res) => {
+      const outcome = await handleStripeWebhook(services, {
+        rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        signature: req.get('stripe-signature'),
+        ip: req.ip,
+        userAgent: req.get('user-agent'),
+      });
+      res.json({ received: true, outcome });
+    },
+  );
   app.use(
     '/api',
     express.json({ limit: options.maxBodyBytes }),

@@ -1,4 +1,4 @@
-import { AppError, errorBody } from '@tdk/core';
+import { AppError, errorBody, isAppError } from '@tdk/core';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { requestIdOf } from './request-context';
 
@@ -17,7 +17,8 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const requestId = requestIdOf(req);
   const type = (err as { type?: string }).type;
   let error: AppError;
-  if (type === 'entity.parse.failed')
+  if (isAppError(err)) error = err;
+  else if (type === 'entity.parse.failed')
     error = new AppError('invalid_json', 'The request body is not valid JSON.');
   else if (type === 'entity.too.large')
     error = new AppError('payload_too_large', 'The request body is too large.');

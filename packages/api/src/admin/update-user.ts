@@ -2,6 +2,7 @@ import { AppError, roles, tierNames, userStatuses } from '@tdk/core';
 import { z } from 'zod';
 import { recordAudit } from '../audit/record';
 import { userDto, ZUser } from '../auth/schemas';
+import { requestCustomerSync } from '../billing/delivery';
 import { adminProcedure } from '../trpc';
 
 /** Changes an account's role, tier or status. Suspending also signs the account out everywhere. */
@@ -53,6 +54,13 @@ export const updateUser = adminProcedure
       // The account's wallets follow its tier: their funding and top-up amounts are the tier's.
       if (changes.tier) {
         await trx.updateTable('wallet').set({ tier: after.tier }).where('owner_user_id', '=', id).execute();
+        // And Stripe is told, once the account is billed at all (its first key opens billing).
+        const billed = await trx
+          .selectFrom('billing_account')
+          .select('user_id')
+          .where('user_id', '=', id)
+          .executeTakeFirst();
+        if (billed) await requestCustomerSync(trx, id);
       }
       await recordAudit(trx, ctx, {
         actor: { type: 'user', id: ctx.user.id },

@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto';
 import {
   type AgentListing,
   AppError,
+  type ChainError,
   chainCostPostings,
   developerCost,
+  type ErrorCode,
   formatUsd,
+  isAppError,
   isChainError,
   isPaidCallError,
   ledgerAccount,
@@ -13,22 +16,42 @@ import {
   transferPostings,
 } from '@tdk/core';
 import { isUniqueViolation } from '@tdk/db';
+import { enqueueJob } from '@tdk/jobs';
 import { createSchemaValidator } from '@tdk/marketplace';
+import { recordBillableUsage } from '../billing/usage';
 import type { VerifiedKey } from '../keys/verifier';
 import { bookFailedTransactionFee, fundNewWallet, refillSoon, topUpIfLow } from '../money/funding';
 import { recordMovement } from '../money/ledger';
 import { signerOf } from '../money/wallets';
 import type { Services } from '../services';
+import {
+  appendCallEvent,
+  changeCallStatus,
+  closeUnpaid,
+  finishedStatuses,
+  interruptedError,
+  markOutcomeUnknown,
+  type StoredError,
+  storedError,
+} from './lifecycle';
 import { type Reservation, releaseCall, reserveCall, takeCallRate } from './limits';
-import type { CallAnswer } from './schemas';
+import type { CallAccepted, CallAnswer } from './schemas';
 
 const inputSchemas = createSchemaValidator();
+
+/** The job kind that runs an async call; its payload is `{ call_id }` (see `call-job.ts`). */
+export const runCallJob = 'call.run';
 
 export interface CallRequest {
   agentId: string;
   input: unknown;
   idempotencyKey: string | undefined;
+  /** Answer at once with the queued call; a job runs steps 5–8. */
+  async: boolean;
 }
+
+/** Who pays for a call: the key, its wallet and its owner. */
+export type Payer = Pick<VerifiedKey, 'key' | 'wallet' | 'user'>;
 
 /**
  * The story of a paid call. Nothing moves money until the caller, the limits, the agent and the
@@ -38,13 +61,11 @@ export async function callAgent(
   services: Services,
   caller: VerifiedKey,
   request: CallRequest,
-): Promise<{ answer: CallAnswer; headers: Record<string, string> }> {
+): Promise<{ answer: CallAnswer | CallAccepted; headers: Record<string, string> }> {
   const started = performance.now();
-  const tierName = caller.user.tier;
-  const tier = services.tiers[tierName];
 
   // 1. Rate limit per key.
-  const headers = await takeCallRate(services.callLimits, services.tiers, tierName, caller.key.id);
+  const headers = await takeCallRate(services.callLimits, services.tiers, caller.user.tier, caller.key.id);
 
   // 2. The agent and its price.
   const agent = await services.marketplace.getAgent(request.agentId);
@@ -63,11 +84,34 @@ export async function callAgent(
     });
   }
 
-  // 4. Idempotency: one call row per (key, Idempotency-Key); a replay answers from it.
-  const requestHash = hashRequest(agent.id, request.input);
-  const opened = await openCall(services, caller, agent, requestHash, request.idempotencyKey);
+  // 4. Idempotency: one call row per (key, Idempotency-Key); a replay answers from it. An async
+  // call is queued here with its job and answered at once; the job runs steps 5–8 (`call-job.ts`).
+  const opened = await openCall(services, caller, agent, request);
   if ('replay' in opened) return { answer: opened.replay, headers };
-  const callId = opened.callId;
+  if (request.async) {
+    services.jobs.wake();
+    return { answer: acceptedCall(opened.callId, agent.id), headers };
+  }
+  const answer = await runCall(services, { id: opened.callId, caller, agent, input: request.input, started });
+  return { answer, headers };
+}
+
+export interface CallRun {
+  id: string;
+  caller: Payer;
+  agent: AgentListing;
+  input: unknown;
+  /** `performance.now()` when the call started, for its latency. */
+  started: number;
+}
+
+/**
+ * Steps 5–8 of a call in `paying`, the same for a synchronous call and for the job of an async one.
+ * Each outcome is recorded on the call before it returns or throws.
+ */
+export async function runCall(services: Services, call: CallRun): Promise<CallAnswer> {
+  const { id: callId, caller, agent } = call;
+  const tier = services.tiers[caller.user.tier];
 
   // 5. Quota and spend cap, reserved atomically.
   const cost = developerCost(agent.price_base, tier.markupBps);
@@ -75,7 +119,7 @@ export async function callAgent(
   try {
     reservation = await reserveCall(services.db, tier, caller.key.id, cost.total);
   } catch (error) {
-    await closeUnpaid(services, callId);
+    await recordUnpaid(services, callId, 'paying', error);
     throw error;
   }
 
@@ -84,16 +128,22 @@ export async function callAgent(
     if (!caller.wallet.funded_at) await fundNewWallet(services, caller.wallet.id);
   } catch (error) {
     await releaseCall(services.db, reservation);
-    await closeUnpaid(services, callId);
+    await recordUnpaid(services, callId, 'paying', error);
     throw error;
   }
 
-  // 7. Pay and call. Top-ups stay off this path: the chain refuses an overdraft by itself, and only
-  // then is the wallet refilled (once, by one request) and the payment tried again.
+  // 7. Pay and call. Only the run that moves the call to `running` may send a payment: a job re-run
+  // that found this call stuck in `paying` has closed it (see `call-job.ts`), and then this run stops.
+  if (!(await changeCallStatus(services.db, callId, 'paying', 'running'))) {
+    await releaseCall(services.db, reservation);
+    throw interruptedError(callId);
+  }
+  // Top-ups stay off this path: the chain refuses an overdraft by itself, and only then is the
+  // wallet refilled (once, by one request) and the payment tried again.
   const payAndCall = () =>
     services.marketplace.callAgent({
       agent,
-      input: request.input,
+      input: call.input,
       payer: signerOf(services, caller.wallet),
       intentId: callId,
     });
@@ -108,6 +158,12 @@ export async function callAgent(
   } catch (error) {
     if (isPaidCallError(error)) {
       // Paid, but the agent failed: record the payment; the developer is not billed for it.
+      const failure = new AppError(error.code, error.message, {
+        details: {
+          call_id: callId,
+          payment: { tx_signature: error.payment.signature, network: services.chain.network },
+        },
+      });
       await releaseCall(services.db, reservation, { keepCall: true });
       await recordPaidCall(
         services,
@@ -116,22 +172,9 @@ export async function callAgent(
         callId,
         error.payment,
         { agent: error.payment.agentReceived + error.payment.protocolFee, markup: 0n, total: 0n },
-        {
-          status: error.code,
-          latencyMs: elapsed(started),
-          error: {
-            code: error.code,
-            message: error.message,
-            details: { call_id: callId, tx_signature: error.payment.signature },
-          },
-        },
+        { latencyMs: elapsed(call.started), error: failure },
       );
-      throw new AppError(error.code, error.message, {
-        details: {
-          call_id: callId,
-          payment: { tx_signature: error.payment.signature, network: services.chain.network },
-        },
-      });
+      throw failure;
     }
     if (
       isChainError(error) &&
@@ -139,45 +182,24 @@ export async function callAgent(
       error.lamportsSpent === undefined &&
       error.code !== 'expired'
     ) {
-      // Sent, but the chain stopped answering before it said whether it landed. The call stays open
-      // with its signature and keeps its Idempotency-Key, so a retry replays this answer instead of
-      // paying a second time; reconciliation settles it once the chain answers.
-      const unknown = {
-        code: 'service_unavailable' as const,
-        message:
-          'The payment was sent but its outcome is not known yet. Do not retry with a new Idempotency-Key.',
-        details: { call_id: callId, tx_signature: error.signature, outcome: 'unknown' },
-      };
-      await services.db
-        .updateTable('call')
-        .set({ tx_signature: error.signature, response: JSON.stringify({ error: unknown }) })
-        .where('id', '=', callId)
-        .execute();
-      throw new AppError(unknown.code, unknown.message, { details: unknown.details });
+      // Sent, but the chain stopped answering before it said whether it landed. Reconciliation
+      // settles it once the chain answers.
+      const unknown = new AppError(
+        'service_unavailable',
+        'The payment was sent but its outcome is not known yet. Do not retry with a new Idempotency-Key.',
+        { details: { call_id: callId, tx_signature: error.signature, outcome: 'unknown' } },
+      );
+      await markOutcomeUnknown(services.db, callId, unknown, error.signature);
+      throw unknown;
     }
     await releaseCall(services.db, reservation);
-    await closeUnpaid(services, callId);
+    const failure = isChainError(error) ? paymentRefused(error, agent, caller.wallet.public_key) : error;
+    await recordUnpaid(services, callId, 'running', failure);
+    // A transaction that landed and failed still cost its fee: booked, so the ledger agrees with the chain.
     if (isChainError(error)) {
-      // A transaction that landed and failed still cost its fee: booked, so the ledger agrees with the chain.
       await bookFailedTransactionFee(services, ledgerAccount.wallet(caller.wallet.id), error);
-      if (error.code === 'insufficient_funds') {
-        throw new AppError(
-          'insufficient_funds',
-          `The key's wallet cannot pay ${agent.price_display} for this call right now.`,
-          {
-            details: { asset: error.asset, wallet: caller.wallet.public_key },
-          },
-        );
-      }
-      throw new AppError(
-        'service_unavailable',
-        'The payment could not be made; nothing was charged. Try again.',
-        {
-          details: { reason: error.code },
-        },
-      );
     }
-    throw error;
+    throw failure;
   }
 
   // After a payment, refill a wallet that runs low, in the background and at most once a second.
@@ -199,50 +221,98 @@ export async function callAgent(
     },
     payment: { tx_signature: paid.payment.signature, network: services.chain.network },
     receipt_id: paid.receiptId,
-    latency_ms: elapsed(started),
+    latency_ms: elapsed(call.started),
   };
   await recordPaidCall(services, caller, agent, callId, paid.payment, cost, {
-    status: 'succeeded',
     latencyMs: answer.latency_ms,
     answer,
   });
-  return { answer, headers };
+  return answer;
+}
+
+/** Why a payment the chain refused (or that never went out) did not happen; nothing was charged. */
+function paymentRefused(error: ChainError, agent: AgentListing, wallet: string): AppError {
+  if (error.code === 'insufficient_funds') {
+    return new AppError(
+      'insufficient_funds',
+      `The key's wallet cannot pay ${agent.price_display} for this call right now.`,
+      { details: { asset: error.asset, wallet } },
+    );
+  }
+  return new AppError(
+    'service_unavailable',
+    'The payment could not be made; nothing was charged. Try again.',
+    {
+      details: { reason: error.code },
+    },
+  );
+}
+
+/** Closes a call that paid nothing with the error it ended with (unexpected ones are not shown). */
+async function recordUnpaid(
+  services: Services,
+  callId: string,
+  from: 'paying' | 'running',
+  error: unknown,
+): Promise<void> {
+  const shown = isAppError(error)
+    ? error
+    : new AppError('internal_error', 'Something went wrong on our side; nothing was paid. Try again.');
+  await closeUnpaid(services.db, callId, from, shown);
+}
+
+/** The answer to an async call, and to each replay of it. */
+function acceptedCall(id: string, agentId: string): CallAccepted {
+  return {
+    id,
+    status: 'queued',
+    agent_id: agentId,
+    links: { self: `/api/tdk/v1/calls/${id}`, events: `/api/tdk/v1/calls/${id}/events` },
+  };
 }
 
 const elapsed = (started: number) => Math.round(performance.now() - started);
 
-function hashRequest(agentId: string, input: unknown): string {
-  return createHash('sha256')
-    .update(JSON.stringify([agentId, input]))
-    .digest('hex');
+/** The async flag is part of the request (a key replays a call in its own mode); sync hashes are as before. */
+function hashRequest(agentId: string, request: CallRequest): string {
+  const parts = request.async ? [agentId, request.input, 'async'] : [agentId, request.input];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-type Opened = { callId: string } | { replay: CallAnswer };
+type Opened = { callId: string } | { replay: CallAnswer | CallAccepted };
 
 /** How long a duplicate waits for the first request with its Idempotency-Key to finish. */
 const duplicateWaitMs = 30_000;
 
+/** Inserts the call (`paying`, or `queued` with its job for an async call), or finds its replay. */
 async function openCall(
   services: Services,
   caller: VerifiedKey,
   agent: AgentListing,
-  requestHash: string,
-  idempotencyKey: string | undefined,
+  request: CallRequest,
 ): Promise<Opened> {
   const callId = newId('call');
+  const requestHash = hashRequest(agent.id, request);
+  const { idempotencyKey } = request;
+  const status = request.async ? 'queued' : 'paying';
   try {
-    await services.db
-      .insertInto('call')
-      .values({
-        id: callId,
-        api_key_id: caller.key.id,
-        user_id: caller.user.id,
-        agent_id: agent.id,
-        status: 'pending',
-        idempotency_key: idempotencyKey ?? null,
-        request_hash: requestHash,
-      })
-      .execute();
+    await services.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('call')
+        .values({
+          id: callId,
+          api_key_id: caller.key.id,
+          user_id: caller.user.id,
+          agent_id: agent.id,
+          status,
+          idempotency_key: idempotencyKey ?? null,
+          request_hash: requestHash,
+          input: request.async ? JSON.stringify(request.input ?? null) : null,
+        })
+        .execute();
+      await appendCallEvent(trx, callId, status);
+      if (request.async) await enqueueJob(trx, { kind: runCallJob, payload: { call_id: callId } });
+    });
     return { callId };
   } catch (error) {
     if (!idempotencyKey || !isUniqueViolation(error)) throw error;
@@ -256,7 +326,7 @@ async function openCall(
       .where('api_key_id', '=', caller.key.id)
       .where('idempotency_key', '=', idempotencyKey)
       .executeTakeFirst();
-    if (!first) return openCall(services, caller, agent, requestHash, idempotencyKey); // it failed unpaid and let go
+    if (!first) return openCall(services, caller, agent, request); // it failed unpaid and let go
     if (first.request_hash !== requestHash) {
       throw new AppError(
         'idempotency_conflict',
@@ -266,8 +336,12 @@ async function openCall(
         },
       );
     }
+    // An async call's answer is its acceptance, whatever has happened to it since.
+    if (request.async) return { replay: acceptedCall(first.id, agent.id) };
     // Finished, or left open with a stored answer (payment outcome unknown): replay it.
-    if (first.status !== 'pending' || first.response) return replay(first.response as StoredResponse);
+    if (finishedStatuses.includes(first.status) || first.response) {
+      return replay(first.response as StoredResponse);
+    }
     if (Date.now() > deadline) {
       throw new AppError('idempotency_in_progress', 'A request with this Idempotency-Key is still running.', {
         details: { call_id: first.id },
@@ -278,40 +352,24 @@ async function openCall(
   }
 }
 
-interface StoredError {
-  code: string;
-  message: string;
-  details?: Record<string, unknown>;
-}
 type StoredResponse = { answer: CallAnswer } | { error: StoredError };
 
 function replay(stored: StoredResponse): Opened {
   if ('answer' in stored) return { replay: stored.answer };
-  throw new AppError(stored.error.code as ConstructorParameters<typeof AppError>[0], stored.error.message, {
+  throw new AppError(stored.error.code as ErrorCode, stored.error.message, {
     ...(stored.error.details ? { details: stored.error.details } : {}),
   });
-}
-
-/** A call that never paid: no usage, and its Idempotency-Key is free again for a retry. */
-async function closeUnpaid(services: Services, callId: string): Promise<void> {
-  await services.db
-    .updateTable('call')
-    .set({ status: 'not_paid', idempotency_key: null, finished_at: new Date() })
-    .where('id', '=', callId)
-    .execute();
 }
 
 /** The payment in the ledger and the usage on the call row, in one transaction. */
 async function recordPaidCall(
   services: Services,
-  caller: VerifiedKey,
+  caller: Payer,
   agent: AgentListing,
   callId: string,
   payment: PaymentProof,
   cost: { agent: bigint; markup: bigint; total: bigint },
-  outcome:
-    | { status: 'succeeded'; latencyMs: number; answer: CallAnswer }
-    | { status: 'agent_failed' | 'agent_timeout'; latencyMs: number; error: StoredError },
+  outcome: { latencyMs: number } & ({ answer: CallAnswer } | { error: AppError }),
 ): Promise<void> {
   const wallet = ledgerAccount.wallet(caller.wallet.id);
   const protocol = ledgerAccount.protocol(payment.protocolWallet);
@@ -335,7 +393,7 @@ async function recordPaidCall(
     await trx
       .updateTable('call')
       .set({
-        status: outcome.status,
+        status: 'answer' in outcome ? 'succeeded' : 'failed',
         agent_cost: cost.agent.toString(),
         markup: cost.markup.toString(),
         developer_cost: cost.total.toString(),
@@ -343,13 +401,23 @@ async function recordPaidCall(
         tx_signature: payment.signature,
         receipt_id: callId,
         latency_ms: outcome.latencyMs,
-        response_status:
-          outcome.status === 'succeeded' ? 200 : outcome.status === 'agent_timeout' ? 504 : 502,
-        response: JSON.stringify('answer' in outcome ? { answer: outcome.answer } : { error: outcome.error }),
+        response_status: 'answer' in outcome ? 200 : outcome.error.status,
+        response: JSON.stringify(
+          'answer' in outcome ? { answer: outcome.answer } : { error: storedError(outcome.error) },
+        ),
         finished_at: new Date(),
       })
       .where('id', '=', callId)
       .execute();
+    if ('answer' in outcome) await appendCallEvent(trx, callId, 'succeeded');
+    else await appendCallEvent(trx, callId, 'failed', { error: storedError(outcome.error) });
+    // Billed calls are reported to Stripe from this record, written with the payment or not at all.
+    await recordBillableUsage(trx, {
+      userId: caller.user.id,
+      amount: cost.total,
+      at: new Date(),
+      intervalMs: services.billing.reportIntervalMs,
+    });
     // At most once a minute per key (judged from the verified key, read at most a second ago): a hot
     // key must not turn every call into a write on one row.
     if (Date.now() - (caller.key.last_used_at?.getTime() ?? 0) > 60_000) {

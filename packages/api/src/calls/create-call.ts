@@ -1,7 +1,8 @@
 import { AppError } from '@tdk/core';
+import { z } from 'zod';
 import { apiKeyProcedure } from '../trpc';
 import { callAgent } from './call-agent';
-import { ZCallAnswer, ZCallRequest } from './schemas';
+import { ZCallAccepted, ZCallAnswer, ZCallRequest } from './schemas';
 
 /** `POST /api/tdk/v1/call`: the product's main endpoint. (`call` is reserved in tRPC, hence `create`.) */
 export const createCall = apiKeyProcedure
@@ -12,7 +13,8 @@ export const createCall = apiKeyProcedure
       tags: ['calls'],
       summary: 'Call an agent',
       description:
-        "Pays the agent from your key's wallet and returns its output, the cost and the payment proof. Send an `Idempotency-Key` header to make retries safe: the same key and body replay the stored answer without paying again; the same key with another body is a 409.",
+        "Pays the agent from your key's wallet and returns its output, the cost and the payment proof. Send an `Idempotency-Key` header to make retries safe: the same key and body replay the stored answer without paying again; the same key with another body is a 409. With `async: true` the request is checked at once (the same 4xx errors), then answered **202** with the queued call; follow it at `links.self` or stream its status changes from `links.events`.",
+      successDescription: 'The result (200), or with `async: true` the queued call (202)',
       errorResponses: {
         400: 'Invalid input (nothing was paid)',
         401: 'Missing, unknown or revoked API key',
@@ -27,7 +29,7 @@ export const createCall = apiKeyProcedure
     },
   })
   .input(ZCallRequest)
-  .output(ZCallAnswer)
+  .output(z.union([ZCallAnswer, ZCallAccepted]))
   .mutation(async ({ ctx, input }) => {
     if (ctx.idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(ctx.idempotencyKey)) {
       throw new AppError(
@@ -39,7 +41,9 @@ export const createCall = apiKeyProcedure
       agentId: input.agent_id,
       input: input.input,
       idempotencyKey: ctx.idempotencyKey,
+      async: input.async,
     });
     Object.assign(ctx.responseHeaders, headers);
+    if (answer.status === 'queued') ctx.responseStatus.code = 202;
     return answer;
   });

@@ -2,12 +2,18 @@ import { AppError } from '@tdk/core';
 import { toBigInt } from '@tdk/db';
 import { z } from 'zod';
 import { apiKeyProcedure } from '../trpc';
+import type { StoredError } from './lifecycle';
+import { type CallAnswer, ZCallAnswer, ZCallError } from './schemas';
 
 export const ZCallRecord = z
   .object({
     id: z.string(),
     agent_id: z.string(),
-    status: z.enum(['pending', 'succeeded', 'agent_failed', 'agent_timeout', 'not_paid']),
+    status: z
+      .enum(['queued', 'paying', 'running', 'succeeded', 'failed'])
+      .describe(
+        '`queued` (async, waiting to run) → `paying` (quota, spend cap, funds) → `running` (the payment is sent and the agent called) → `succeeded` or `failed`',
+      ),
     cost: z.object({
       agent: z.number().int(),
       markup: z.number().int(),
@@ -17,7 +23,12 @@ export const ZCallRecord = z
     payment: z.object({ tx_signature: z.string() }).nullable(),
     receipt_id: z.string().nullable(),
     latency_ms: z.number().int().nullable(),
-    result: z.unknown().describe('The stored answer (succeeded) or error (failed)'),
+    result: ZCallAnswer.nullable().describe(
+      'When succeeded: the answer, exactly as the synchronous call returns it',
+    ),
+    error: ZCallError.nullable().describe(
+      'When failed: why. While running: set if the payment outcome is not known yet',
+    ),
     created_at: z.string(),
     finished_at: z.string().nullable(),
   })
@@ -43,7 +54,7 @@ export const getCall = apiKeyProcedure
       .where('user_id', '=', ctx.apiKey.user.id)
       .executeTakeFirst();
     if (!call) throw new AppError('not_found', `No call ${input.id}.`);
-    const stored = call.response as { answer?: unknown; error?: unknown } | null;
+    const stored = call.response as { answer?: CallAnswer; error?: StoredError } | null;
     return {
       id: call.id,
       agent_id: call.agent_id,
@@ -57,7 +68,8 @@ export const getCall = apiKeyProcedure
       payment: call.tx_signature ? { tx_signature: call.tx_signature } : null,
       receipt_id: call.receipt_id,
       latency_ms: call.latency_ms,
-      result: stored?.answer ?? stored?.error ?? null,
+      result: stored?.answer ?? null,
+      error: stored?.error ?? null,
       created_at: call.created_at.toISOString(),
       finished_at: call.finished_at?.toISOString() ?? null,
     };

@@ -29,7 +29,33 @@ export const ZCallAnswer = z
 
 export type CallAnswer = z.infer<typeof ZCallAnswer>;
 
+export const ZCallAccepted = z
+  .object({
+    id: z.string().describe('`call_…`'),
+    status: z.literal('queued'),
+    agent_id: z.string(),
+    links: z.object({
+      self: z.string().describe('`GET` it for the status and, once finished, the result'),
+      events: z.string().describe('Server-Sent Events: each status change as it happens'),
+    }),
+  })
+  .meta({ id: 'CallAccepted' });
+
+export type CallAccepted = z.infer<typeof ZCallAccepted>;
+
 export const ZCallRequest = z.object({
   agent_id: z.string().min(1).max(200).describe('Agent id (UUID) or unique name, e.g. `memory`'),
   input: z.unknown().describe("The agent's input; must match its input schema"),
+  async: z
+    .boolean()
+    .default(false)
+    .describe('Answer 202 with the queued call at once and run it in the background'),
 });
+
+export const ZCallError = z
+  .object({
+    code: z.string().describe('e.g. `agent_failed`, `agent_timeout`, `insufficient_funds`'),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'CallError' });

@@ -1,7 +1,8 @@
 import { newId } from '@tdk/core';
 import { z } from 'zod';
 import { recordAudit } from '../audit/record';
-import { fundNewWallet } from '../money/funding';
+import { openBillingAccount } from '../billing/delivery';
+import { fundLater, fundNewWallet } from '../money/funding';
 import { createWallet } from '../money/wallets';
 import { signedInProcedure } from '../trpc';
 import { apiKeyDto, ZKeyWithSecret } from './schemas';
@@ -46,6 +47,7 @@ export const generateKey = signedInProcedure
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+      await openBillingAccount(trx, ctx.user.id);
       await recordAudit(trx, ctx, {
         actor: { type: 'user', id: ctx.user.id },
         action: 'key.created',
@@ -54,10 +56,11 @@ export const generateKey = signedInProcedure
       });
       return { key, wallet };
     });
-    // Funding moves money on chain, so it runs after the key exists; a failure here is retried by
-    // the first call, which funds an unfunded wallet before paying.
-    await fundNewWallet(ctx.services, created.wallet.id).catch((err: unknown) => {
-      ctx.services.alerts.raise({
+    // Funding moves money on chain, so it runs after the key exists; a failure here is retried by a
+    // job, and by the first call, which funds an unfunded wallet before paying.
+    await fundNewWallet(ctx.services, created.wallet.id).catch(async (err: unknown) => {
+      await fundLater(ctx.services, created.wallet.id);
+      await ctx.services.alerts.raise({
         kind: 'wallet_funding_failed',
         severity: 'warning',
         message: 'A new key could not be funded yet; its first call will retry.',

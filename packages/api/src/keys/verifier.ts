@@ -7,6 +7,8 @@ export interface VerifiedKey {
   key: Selectable<ApiKeyTable>;
   wallet: Selectable<WalletTable>;
   user: Selectable<UserTable>;
+  /** `past_due` after a failed invoice payment: calls are refused until it is paid. */
+  paymentStatus: 'ok' | 'past_due';
 }
 
 export interface ApiKeyVerifier {
@@ -45,11 +47,16 @@ export function createApiKeyVerifier(
         'This API key was rolled and its grace period is over. Use the new secret.',
       );
     }
-    const [wallet, user] = await Promise.all([
+    const [wallet, user, billing] = await Promise.all([
       db.selectFrom('wallet').selectAll().where('id', '=', row.wallet_id).executeTakeFirstOrThrow(),
       db.selectFrom('app_user').selectAll().where('id', '=', row.user_id).executeTakeFirstOrThrow(),
+      db
+        .selectFrom('billing_account')
+        .select('payment_status')
+        .where('user_id', '=', row.user_id)
+        .executeTakeFirst(),
     ]);
-    return { key: row, wallet, user };
+    return { key: row, wallet, user, paymentStatus: billing?.payment_status ?? 'ok' };
   }
 
   return {

@@ -11,6 +11,7 @@ import {
   transferPostings,
 } from '@tdk/core';
 import type { Database } from '@tdk/db';
+import { enqueueJob } from '@tdk/jobs';
 import { type Kysely, sql } from 'kysely';
 import type { Services } from '../services';
 import { type LedgerBalances, ledgerBalances, recordMovement } from './ledger';
@@ -208,18 +209,42 @@ export async function walletBalance(db: Kysely<Database>, walletId: string): Pro
   return (await ledgerBalances(db, [account])).get(account) ?? { usdc: 0n, sol: 0n };
 }
 
-/** When each wallet's balance was last checked for a background refill, in this process. */
+export const moneyJobs = {
+  /** Initial funding of a wallet whose funding failed at key creation. */
+  fundWallet: 'wallet.fund',
+  /** A refill from the treasury when the wallet is under its tier's threshold. */
+  topUp: 'wallet.top_up',
+  /** Ledger vs chain, alerting on any difference; recurring. */
+  reconcile: 'money.reconcile',
+} as const;
+
+/** When each wallet was last handed to the job runner for a refill check, in this process. */
 const lastRefillCheck = new Map<string, number>();
 
 /**
- * Refills a wallet in the background when it runs low, checking at most once per `minIntervalMs`
- * per wallet (the check sums the wallet's ledger), so paying never waits for it. Failures already
- * alert inside `topUpIfLow`; the next payment tries again.
+ * Has a wallet refilled in the background when it runs low: a job (at most one waiting per wallet,
+ * and asked for at most once per `minIntervalMs` by this process), so paying never waits for it and
+ * a refill survives a restart. Failures alert inside `topUpIfLow` and retry with backoff.
  */
 export function refillSoon(services: Services, wallet: WalletRow, minIntervalMs = 1_000): void {
   const now = Date.now();
   if (now - (lastRefillCheck.get(wallet.id) ?? 0) < minIntervalMs) return;
   if (lastRefillCheck.size >= 100_000) lastRefillCheck.clear();
   lastRefillCheck.set(wallet.id, now);
-  topUpIfLow(services, wallet).catch(() => undefined);
+  enqueueJob(services.db, {
+    kind: moneyJobs.topUp,
+    payload: { wallet_id: wallet.id },
+    uniqueKey: `${moneyJobs.topUp}:${wallet.id}`,
+  })
+    .then(({ created }) => created && services.jobs.wake())
+    .catch(() => undefined);
+}
+
+/** Retries a wallet's initial funding in the background (the first call also funds it first). */
+export async function fundLater(services: Services, walletId: string): Promise<void> {
+  await enqueueJob(services.db, {
+    kind: moneyJobs.fundWallet,
+    payload: { wallet_id: walletId },
+    uniqueKey: `${moneyJobs.fundWallet}:${walletId}`,
+  });
 }

@@ -4,6 +4,9 @@ import * as m0002 from './0002_accounts';
 import * as m0003 from './0003_money';
 import * as m0004 from './0004_calls';
 import * as m0005 from './0005_rate_limits';
+import * as m0006 from './0006_jobs';
+import * as m0007 from './0007_billing';
+import * as m0008 from './0008_call_lifecycle';
 
 /**
  * Forward-only migrations, in order. Names never change once released; add a new file instead of
@@ -15,4 +18,7 @@ export const migrations: Record<string, Migration> = {
   '0003_money': m0003,
   '0004_calls': m0004,
   '0005_rate_limits': m0005,
+  '0006_jobs': m0006,
+  '0007_billing': m0007,
+  '0008_call_lifecycle': m0008,
 };

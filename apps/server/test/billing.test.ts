@@ -1,0 +1,289 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: webhook answers are checked field by field
+import { testDatabaseKinds } from '@tdk/db/testing';
+import { type StripeStandIn, signWebhookPayload, startStripeStandIn } from '@tdk/stripe-standin';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../src/testing';
+import { adminSession, newDeveloper } from './support/customers';
+import { jsonClient } from './support/http';
+
+const webhookSecret = 'whsec_test_billing';
+
+/** Stripe online against the stand-in, reporting every second so tests need not wait an hour. */
+const stripeEnv = (stripe: StripeStandIn) => ({
+  STRIPE_SECRET_KEY: 'sk_test_tdk',
+  STRIPE_WEBHOOK_SECRET: webhookSecret,
+  STRIPE_API_URL: stripe.url,
+  BILLING_REPORT_INTERVAL_SECONDS: '1',
+  BILLING_DELIVERY_INTERVAL_SECONDS: '1',
+  TDK_KEY_CACHE_MS: '0',
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Makes `n` memory calls with the key and returns the sum of their developer costs. */
+async function makeCalls(server: TestServer, apiKey: string, n: number): Promise<number> {
+  const api = jsonClient(server.url);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const res = await api('POST', '/api/tdk/v1/call', {
+      token: apiKey,
+      body: { agent_id: 'memory', input: { action: 'store', key: `k${i}`, value: `v${i}` } },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    total += res.body.cost.total as number;
+  }
+  return total;
+}
+
+async function customerOf(server: TestServer, userId: string): Promise<string> {
+  return until('the Stripe customer', async () => {
+    const row = await server.tdk.database.db
+      .selectFrom('billing_account')
+      .select('stripe_customer_id')
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row?.stripe_customer_id ?? undefined;
+  });
+}
+
+/** Waits until every usage report is delivered (read from the database: admin routes are rate limited). */
+async function allDelivered(server: TestServer) {
+  await until('every usage report delivered', async () => {
+    const waiting = await server.tdk.database.db
+      .selectFrom('meter_report')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('status', '<>', 'delivered')
+      .executeTakeFirstOrThrow();
+    return Number(waiting.n) === 0 ? true : undefined;
+  });
+}
+
+/** Per meter event identifier, how many times it was sent (accepted or not). */
+function sendsPerIdentifier(stripe: StripeStandIn): Map<string, number> {
+  const sends = new Map<string, number>();
+  for (const r of stripe.requests()) {
+    if (
+      r.method === 'POST' &&
+      r.path === '/v1/billing/meter_events' &&
+      r.idempotencyKey &&
+      r.status === 200
+    ) {
+      sends.set(r.idempotencyKey, (sends.get(r.idempotencyKey) ?? 0) + 1);
+    }
+  }
+  return sends;
+}
+
+describe.each(testDatabaseKinds)('Stripe metered billing on %s', (kind) => {
+  let stripe: StripeStandIn;
+  let server: TestServer;
+  let api: ReturnType<typeof jsonClient>;
+  beforeAll(async () => {
+    stripe = await startStripeStandIn();
+    server = await startTestServer(kind, stripeEnv(stripe));
+    api = jsonClient(server.url);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await stripe?.close();
+  });
+
+  it('reports N calls so that the meter totals equal the developer costs, each unit once', async () => {
+    const devs = [await newDeveloper(server), await newDeveloper(server, { tier: 'paid' })];
+    const expected = new Map<string, number>();
+    for (const [i, dev] of devs.entries()) {
+      const total = await makeCalls(server, dev.apiKey, 3 + i * 2);
+      expected.set(await customerOf(server, dev.userId), total);
+    }
+    await allDelivered(server);
+    const totals = stripe.meterTotals('tdk_api_call');
+    for (const [customer, total] of expected) expect(totals.get(customer)).toBe(total);
+    const events = stripe.meterEvents();
+    expect(new Set(events.map((e) => e.identifier)).size).toBe(events.length);
+
+    const report = await api('GET', '/api/tdk/admin/reconciliation', { token: await adminSession(server) });
+    expect(report.status).toBe(200);
+    expect(report.body.differences).toEqual([]);
+    expect(report.body.usage.differences).toEqual([]);
+    expect(report.body.usage.undelivered_reports).toBe(0);
+
+    const periods = await api('GET', `/api/tdk/admin/billing/periods?user_id=${devs[0]!.userId}`, {
+      token: await adminSession(server),
+    });
+    expect(periods.body.items).toEqual([
+      expect.objectContaining({
+        user_id: devs[0]!.userId,
+        operations: 3,
+        billable_calls: 3,
+        developer_cost: expected.get(await customerOf(server, devs[0]!.userId)),
+        delivered: expected.get(await customerOf(server, devs[0]!.userId)),
+      }),
+    ]);
+  });
+
+  it('keeps usage while Stripe fails and delivers it once Stripe recovers, nothing lost or doubled', async () => {
+    const dev = await newDeveloper(server);
+    const customer = await customerOf(server, dev.userId);
+    const before = stripe.meterTotals('tdk_api_call').get(customer) ?? 0;
+    stripe.outage({ pathPrefix: '/v1/billing/meter_events' });
+    const total = await makeCalls(server, dev.apiKey, 4);
+    await until('a failing report', async () => {
+      const row = await server.tdk.database.db
+        .selectFrom('meter_report')
+        .select('id')
+        .where('user_id', '=', dev.userId)
+        .where('last_error', 'is not', null)
+        .executeTakeFirst();
+      return row;
+    });
+    const failing = await api('GET', '/api/tdk/admin/billing/reports?state=failing', {
+      token: await adminSession(server),
+    });
+    expect(failing.body.counts.failing).toBeGreaterThanOrEqual(1);
+    expect(failing.body.items).toContainEqual(
+      expect.objectContaining({
+        user_id: dev.userId,
+        state: 'failing',
+        last_error: expect.stringMatching(/\w/),
+      }),
+    );
+    stripe.recover();
+    await allDelivered(server);
+    expect((stripe.meterTotals('tdk_api_call').get(customer) ?? 0) - before).toBe(total);
+    for (const count of sendsPerIdentifier(stripe).values()) expect(count).toBe(1);
+  });
+
+  it('refuses a webhook with a bad signature, applies an event once, and suspends keys on a failed payment', async () => {
+    const dev = await newDeveloper(server);
+    await makeCalls(server, dev.apiKey, 1);
+    const customer = await customerOf(server, dev.userId);
+    const send = (payload: string, signature: string) =>
+      fetch(`${server.url}/api/tdk/webhooks/stripe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        body: payload,
+      }).then(async (res) => ({ status: res.status, body: (await res.json()) as any }));
+    const invoice = stripe.invoice({ customer, status: 'open', amount_due: 150 });
+
+    const failed = stripe.event('invoice.payment_failed', invoice);
+    const forged = await send(failed.payload, signWebhookPayload(failed.payload, 'whsec_wrong'));
+    expect(forged.status).toBe(400);
+    expect(forged.body.error.code).toBe('invalid_signature');
+    const ok = await makeCalls(server, dev.apiKey, 1);
+    expect(ok).toBeGreaterThan(0);
+
+    const first = await send(failed.payload, signWebhookPayload(failed.payload, webhookSecret));
+    expect(first).toMatchObject({ status: 200, body: { received: true, outcome: 'handled' } });
+    const again = await send(failed.payload, signWebhookPayload(failed.payload, webhookSecret));
+    expect(again).toMatchObject({ status: 200, body: { outcome: 'duplicate' } });
+
+    const refused = await api('POST', '/api/tdk/v1/call', {
+      token: dev.apiKey,
+      body: { agent_id: 'memory', input: { action: 'list' } },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('billing_past_due');
+
+    const paid = stripe.event('invoice.paid', { ...invoice, status: 'paid' });
+    expect((await send(paid.payload, signWebhookPayload(paid.payload, webhookSecret))).body.outcome).toBe(
+      'handled',
+    );
+    await makeCalls(server, dev.apiKey, 1);
+
+    const unknown = stripe.event('charge.refunded', { id: 'ch_1', customer });
+    expect((await send(unknown.payload, signWebhookPayload(unknown.payload, webhookSecret))).body).toEqual({
+      received: true,
+      outcome: 'ignored',
+    });
+
+    const audit = await api('GET', `/api/tdk/admin/audit?target_id=${dev.userId}&action=billing.`, {
+      token: await adminSession(server),
+    });
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual([
+      'billing.keys_restored',
+      'billing.keys_suspended',
+    ]);
+    const periods = await api('GET', `/api/tdk/admin/billing/periods?user_id=${dev.userId}`, {
+      token: await adminSession(server),
+    });
+    expect(periods.body.items[0]).toMatchObject({ stripe_invoice_id: invoice.id, invoice_status: 'paid' });
+  });
+
+  it('reflects a tier change on the Stripe customer', async () => {
+    const dev = await newDeveloper(server);
+    const customer = await customerOf(server, dev.userId);
+    const changed = await api('PATCH', `/api/tdk/admin/users/${dev.userId}`, {
+      token: await adminSession(server),
+      body: { tier: 'pro' },
+    });
+    expect(changed.status).toBe(200);
+    await until('the tier on the Stripe customer', async () =>
+      stripe.customers().find((c) => c.id === customer && c.metadata.tier === 'pro'),
+    );
+  });
+});
+
+describe('billing across processes and offline', () => {
+  it('delivers with two worker processes on one database without sending any report twice', async () => {
+    const stripe = await startStripeStandIn();
+    const kind = testDatabaseKinds.includes('postgres') ? 'postgres' : 'pglite-memory';
+    const first = await startTestServer(kind, stripeEnv(stripe));
+    const second = await startTestServer(kind, stripeEnv(stripe), { shareDatabaseWith: first });
+    try {
+      const devs = await Promise.all([newDeveloper(first), newDeveloper(second), newDeveloper(first)]);
+      const expected = new Map<string, number>();
+      await Promise.all(
+        devs.map(async (dev, i) => {
+          const total = await makeCalls(i % 2 ? second : first, dev.apiKey, 4);
+          expected.set(await customerOf(first, dev.userId), total);
+        }),
+      );
+      await allDelivered(first);
+      const totals = stripe.meterTotals('tdk_api_call');
+      for (const [customer, total] of expected) expect(totals.get(customer)).toBe(total);
+      expect(stripe.customers()).toHaveLength(3);
+      for (const count of sendsPerIdentifier(stripe).values()) expect(count).toBe(1);
+    } finally {
+      await second.stop();
+      await first.stop();
+      await stripe.close();
+    }
+  });
+
+  it('keeps every report pending while offline and delivers all of them once a key is configured', async () => {
+    const offline = await startTestServer('pglite-memory', { BILLING_REPORT_INTERVAL_SECONDS: '1' });
+    const stripe = await startStripeStandIn();
+    try {
+      const dev = await newDeveloper(offline);
+      const total = await makeCalls(offline, dev.apiKey, 3);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const waiting = await offline.tdk.database.db.selectFrom('meter_report').selectAll().execute();
+      expect(waiting.length).toBeGreaterThan(0);
+      expect(waiting.every((r) => r.status !== 'delivered')).toBe(true);
+      expect(stripe.requests()).toHaveLength(0);
+
+      // The same deployment, restarted with a Stripe key (a second process on the same data).
+      const online = await startTestServer('pglite-memory', stripeEnv(stripe), {
+        shareDatabaseWith: offline,
+      });
+      try {
+        await allDelivered(online);
+        const customer = await customerOf(online, dev.userId);
+        expect(stripe.meterTotals('tdk_api_call').get(customer)).toBe(total);
+      } finally {
+        await online.stop();
+      }
+    } finally {
+      await offline.stop();
+      await stripe.close();
+    }
+  });
+});

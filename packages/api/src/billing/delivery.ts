@@ -1,0 +1,229 @@
+import type { BillingCustomer, BillingPort } from '@tdk/core';
+import type { Database } from '@tdk/db';
+import { enqueueJob } from '@tdk/jobs';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Services } from '../services';
+import { sealFinishedWindows } from './usage';
+
+export const billingJobs = {
+  /** Seals finished windows and sends every pending report; recurring. */
+  deliver: 'billing.deliver',
+  /** Creates an account's Stripe customer and subscription, and keeps its tier in step. */
+  syncCustomer: 'billing.sync_customer',
+} as const;
+
+/** Attempts after which a report that still fails raises the `billing_delivery_failing` alert. */
+const alertAfterAttempts = 5;
+/** A report being sent by one worker is not picked up by another for this long. */
+const sendLeaseSeconds = 60;
+const reportsPerBatch = 100;
+const concurrentSends = 8;
+
+/**
+ * Marks an account as billable (on its first key) and has its Stripe customer created in the
+ * background, in the caller's transaction: no key exists without its account being billed.
+ */
+export async function openBillingAccount(trx: Transaction<Database>, userId: string): Promise<void> {
+  await trx
+    .insertInto('billing_account')
+    .values({ user_id: userId })
+    .onConflict((oc) => oc.column('user_id').doNothing())
+    .execute();
+  await requestCustomerSync(trx, userId);
+}
+
+/**
+ * Asks for the account's Stripe customer to be (re)synchronised, e.g. after a tier change. Not
+ * deduplicated: a sync already running may have read the old tier, and an extra one is harmless.
+ */
+export async function requestCustomerSync(
+  db: Kysely<Database> | Transaction<Database>,
+  userId: string,
+): Promise<void> {
+  await enqueueJob(db, { kind: billingJobs.syncCustomer, payload: { user_id: userId } });
+}
+
+/**
+ * The account's Stripe customer, created with its subscription on first need, and its tier written
+ * to Stripe whenever it differs from what Stripe was last told.
+ */
+export async function syncCustomer(
+  db: Kysely<Database>,
+  billing: BillingPort,
+  userId: string,
+): Promise<BillingCustomer> {
+  const user = await db
+    .selectFrom('app_user')
+    .leftJoin('billing_account', 'billing_account.user_id', 'app_user.id')
+    .select([
+      'app_user.email',
+      'app_user.tier',
+      'billing_account.stripe_customer_id',
+      'billing_account.stripe_subscription_id',
+      'billing_account.synced_tier',
+    ])
+    .where('app_user.id', '=', userId)
+    .executeTakeFirstOrThrow();
+  let customer: BillingCustomer | undefined =
+    user.stripe_customer_id && user.stripe_subscription_id
+      ? { customerId: user.stripe_customer_id, subscriptionId: user.stripe_subscription_id }
+      : undefined;
+  let syncedTier = user.synced_tier;
+  if (!customer) {
+    customer = await billing.ensureCustomer({ userId, email: user.email, tier: user.tier });
+    syncedTier = user.tier;
+  } else if (syncedTier !== user.tier) {
+    await billing.updateTier(customer, user.tier);
+    syncedTier = user.tier;
+  }
+  await db
+    .insertInto('billing_account')
+    .values({
+      user_id: userId,
+      stripe_customer_id: customer.customerId,
+      stripe_subscription_id: customer.subscriptionId,
+      subscription_status: 'active',
+      synced_tier: syncedTier,
+    })
+    .onConflict((oc) =>
+      oc.column('user_id').doUpdateSet({
+        stripe_customer_id: customer.customerId,
+        stripe_subscription_id: customer.subscriptionId,
+        synced_tier: syncedTier,
+        updated_at: new Date(),
+      }),
+    )
+    .execute();
+  return customer;
+}
+
+export interface DeliveryResult {
+  sealed: number;
+  delivered: number;
+  failed: number;
+}
+
+/**
+ * Delivers usage to Stripe: seals the windows that are over, then sends each pending report as one
+ * meter event whose identifier is the report's id. Reports are claimed with a lease (two workers
+ * never send one at the same time), and a report sent but not marked (a crash, a lost answer) is
+ * sent again with the same identifier, which Stripe counts once. Failures retry with backoff.
+ */
+export async function deliverUsage(services: Services): Promise<DeliveryResult> {
+  const billing = services.billing.port;
+  const result: DeliveryResult = { sealed: 0, delivered: 0, failed: 0 };
+  if (!billing) return result;
+  const { db } = services;
+  result.sealed = await sealFinishedWindows(db, services.billing.reportIntervalMs);
+  for (;;) {
+    const claimed = await db
+      .updateTable('meter_report')
+      .set({
+        next_attempt_at: sql`now() + make_interval(secs => ${sendLeaseSeconds})`,
+        attempts: sql`attempts + 1`,
+      })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('meter_report')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where('next_attempt_at', '<=', sql<Date>`now()`)
+          .orderBy('window_start')
+          .limit(reportsPerBatch)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .execute();
+    if (claimed.length === 0) return result;
+    const customers = new Map<string, Promise<BillingCustomer>>();
+    const customerOf = (userId: string) => {
+      let found = customers.get(userId);
+      if (!found) {
+        found = knownCustomer(db, userId).then((c) => c ?? syncCustomer(db, billing, userId));
+        customers.set(userId, found);
+      }
+      return found;
+    };
+    await forEachLimited(claimed, concurrentSends, async (report) => {
+      try {
+        const customer = await customerOf(report.user_id);
+        await billing.reportUsage({
+          customerId: customer.customerId,
+          identifier: report.id,
+          value: BigInt(report.value),
+          timestamp: meterTimestamp(report.window_start),
+        });
+        await db
+          .updateTable('meter_report')
+          .set({
+            status: 'delivered',
+            delivered_at: new Date(),
+            stripe_customer_id: customer.customerId,
+            last_error: null,
+            updated_at: new Date(),
+          })
+          .where('id', '=', report.id)
+          .execute();
+        result.delivered += 1;
+      } catch (error) {
+        result.failed += 1;
+        const message = describe(error);
+        await db
+          .updateTable('meter_report')
+          .set({
+            last_error: message,
+            next_attempt_at: sql`now() + make_interval(secs => ${retryDelaySeconds(report.attempts)})`,
+            updated_at: new Date(),
+          })
+          .where('id', '=', report.id)
+          .execute();
+        if (report.attempts === alertAfterAttempts) {
+          await services.alerts.raise({
+            kind: 'billing_delivery_failing',
+            severity: 'critical',
+            message: `Usage could not be delivered to Stripe after ${report.attempts} attempts; it is kept and retried.`,
+            details: { report_id: report.id, user_id: report.user_id, error: message },
+          });
+        }
+      }
+    });
+  }
+}
+
+async function knownCustomer(db: Kysely<Database>, userId: string): Promise<BillingCustomer | undefined> {
+  const row = await db
+    .selectFrom('billing_account')
+    .select(['stripe_customer_id', 'stripe_subscription_id'])
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row?.stripe_customer_id && row.stripe_subscription_id
+    ? { customerId: row.stripe_customer_id, subscriptionId: row.stripe_subscription_id }
+    : undefined;
+}
+
+/** Stripe takes meter events from the past 35 days: older windows (a long offline spell) report as of 34 days ago. */
+function meterTimestamp(windowStart: Date): Date {
+  const oldest = Date.now() - 34 * 24 * 3600 * 1000;
+  return new Date(Math.max(windowStart.getTime(), oldest));
+}
+
+/** 2, 4, 8 … seconds, up to 15 minutes, with jitter so failed reports do not retry in lockstep. */
+function retryDelaySeconds(attempts: number): number {
+  const base = Math.min(2 ** attempts, 900);
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+/** The error's message for admins, without a stack; Stripe's messages carry no secrets. */
+function describe(error: unknown): string {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return message.slice(0, 500);
+}
+
+async function forEachLimited<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await run(items[next++]!);
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,125 @@
+import { AppError, BillingSignatureError, type BillingWebhookEvent } from '@tdk/core';
+import type { Database } from '@tdk/db';
+import type { Transaction } from 'kysely';
+import { recordAudit } from '../audit/record';
+import type { Services } from '../services';
+
+export type WebhookOutcome = 'handled' | 'duplicate' | 'ignored';
+
+/** Who the audit log names for changes Stripe's webhooks make. */
+const stripeActor = { type: 'system' } as const;
+
+/**
+ * A Stripe webhook: verified over its raw body, applied once per event id (the event is recorded in
+ * the same transaction as its effects, so a redelivery finds it and changes nothing).
+ */
+export async function handleStripeWebhook(
+  services: Services,
+  request: {
+    rawBody: Uint8Array;
+    signature: string | undefined;
+    ip: string | undefined;
+    userAgent: string | undefined;
+  },
+): Promise<WebhookOutcome> {
+  const billing = services.billing.port;
+  if (!billing) {
+    throw new AppError('service_unavailable', 'Stripe billing is not configured on this server.');
+  }
+  let event: BillingWebhookEvent;
+  try {
+    event = billing.parseWebhook(request.rawBody, request.signature);
+  } catch (error) {
+    if (!(error instanceof BillingSignatureError)) throw error;
+    throw new AppError('invalid_signature', error.message);
+  }
+  const audit = { ip: request.ip, userAgent: request.userAgent };
+  return services.db.transaction().execute(async (trx) => {
+    const fresh = await trx
+      .insertInto('stripe_event')
+      .values({ id: event.id, type: event.type })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!fresh) return 'duplicate';
+    const object = event.data.object;
+    if (event.type.startsWith('invoice.')) return applyInvoice(trx, event.type, object, audit);
+    if (event.type === 'customer.subscription.updated' || event.type === 'customer.subscription.deleted') {
+      const updated = await trx
+        .updateTable('billing_account')
+        .set({
+          subscription_status: event.type.endsWith('deleted') ? 'canceled' : String(object.status),
+          updated_at: new Date(),
+        })
+        .where('stripe_customer_id', '=', String(object.customer))
+        .where('stripe_subscription_id', '=', String(object.id))
+        .executeTakeFirst();
+      return updated.numUpdatedRows > 0n ? 'handled' : 'ignored';
+    }
+    return 'ignored';
+  });
+}
+
+const invoiceStatusOf: Record<string, string> = {
+  'invoice.created': 'draft',
+  'invoice.finalized': 'open',
+  'invoice.paid': 'paid',
+  'invoice.payment_failed': 'payment_failed',
+};
+
+/** An invoice's state on its billing period; a failed payment suspends the account's keys, payment lifts it. */
+async function applyInvoice(
+  trx: Transaction<Database>,
+  type: string,
+  invoice: Record<string, unknown>,
+  audit: { ip: string | undefined; userAgent: string | undefined },
+): Promise<WebhookOutcome> {
+  const status = invoiceStatusOf[type];
+  if (!status) return 'ignored';
+  const account = await trx
+    .selectFrom('billing_account')
+    .select(['user_id', 'payment_status'])
+    .where('stripe_customer_id', '=', String(invoice.customer))
+    .forUpdate()
+    .executeTakeFirst();
+  if (!account) return 'ignored';
+  const periodStart = new Date(Number(invoice.period_start ?? invoice.created) * 1000);
+  const period = periodStart.toISOString().slice(0, 7);
+  const amountDue = BigInt(Math.trunc(Number(invoice.amount_due ?? 0)));
+  await trx
+    .insertInto('billing_period')
+    .values({
+      user_id: account.user_id,
+      period,
+      stripe_invoice_id: String(invoice.id),
+      invoice_status: status,
+      amount_due: amountDue,
+      currency: String(invoice.currency ?? 'usd'),
+    })
+    .onConflict((oc) =>
+      oc.columns(['user_id', 'period']).doUpdateSet({
+        stripe_invoice_id: String(invoice.id),
+        invoice_status: status,
+        amount_due: amountDue,
+        updated_at: new Date(),
+      }),
+    )
+    .execute();
+
+  const paymentStatus =
+    status === 'payment_failed' ? 'past_due' : status === 'paid' ? 'ok' : account.payment_status;
+  if (paymentStatus !== account.payment_status) {
+    await trx
+      .updateTable('billing_account')
+      .set({ payment_status: paymentStatus, updated_at: new Date() })
+      .where('user_id', '=', account.user_id)
+      .execute();
+    await recordAudit(trx, audit, {
+      actor: stripeActor,
+      action: paymentStatus === 'past_due' ? 'billing.keys_suspended' : 'billing.keys_restored',
+      target: { type: 'user', id: account.user_id },
+      details: { source: 'stripe_webhook', invoice: String(invoice.id), period },
+    });
+  }
+  return 'handled';
+}

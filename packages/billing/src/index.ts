@@ -1,0 +1,6 @@
+export {
+  createStripeBilling,
+  meterEventName,
+  type StripeBillingOptions,
+  usagePriceLookupKey,
+} from './stripe-billing';
