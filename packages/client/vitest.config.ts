@@ -1,0 +1,3 @@
+import { baseVitestConfig } from '@tdk/vitest-config';
+
+export default baseVitestConfig;
