@@ -115,6 +115,7 @@ const envSchema = z.object({
   TDK_WORKER: z.enum(['true', 'false']).default('true'),
   TDK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   TDK_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3_600),
+  TDK_RECOVERY_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 
 export interface Config {
@@ -160,7 +161,13 @@ export interface Config {
     deliveryIntervalMs: number;
   };
   /** The background job runner in this process (outbox delivery, async calls, top-ups, reconciliation). */
-  worker: { enabled: boolean; concurrency: number; reconcileIntervalMs: number };
+  worker: {
+    enabled: boolean;
+    concurrency: number;
+    reconcileIntervalMs: number;
+    /** Calls and chain transactions left in doubt this long are settled from the chain. */
+    recoveryAfterMs: number;
+  };
 }
 
 export type WalletKekSource = {
@@ -260,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       enabled: e.TDK_WORKER === 'true',
       concurrency: e.TDK_WORKER_CONCURRENCY,
       reconcileIntervalMs: e.TDK_RECONCILE_INTERVAL_SECONDS * 1000,
+      recoveryAfterMs: e.TDK_RECOVERY_AFTER_SECONDS * 1000,
     },
   };
 }

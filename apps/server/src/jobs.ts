@@ -2,10 +2,13 @@ import {
   billingJobs,
   callJobHandlers,
   deliverUsage,
+  fundLater,
   fundNewWallet,
   moneyJobs,
   reconcileBalances,
+  recoverCalls,
   type Services,
+  settleJournal,
   syncCustomer,
   topUpIfLow,
 } from '@tdk/api';
@@ -31,6 +34,11 @@ export function createJobWorker(services: Services, config: Config, logger: Logg
         .where('id', '=', walletIdOf(payload))
         .executeTakeFirstOrThrow();
       await topUpIfLow(services, wallet);
+    },
+    [moneyJobs.recover]: async () => {
+      const afterMs = config.worker.recoveryAfterMs;
+      await recoverCalls(services, afterMs);
+      for (const walletId of await settleJournal(services, afterMs)) await fundLater(services, walletId);
     },
     [moneyJobs.reconcile]: async () => {
       const report = await reconcileBalances(services);
@@ -59,6 +67,7 @@ export function createJobWorker(services: Services, config: Config, logger: Logg
     handlers,
     concurrency: config.worker.concurrency,
     recurring: [
+      { kind: moneyJobs.recover, everyMs: Math.min(config.worker.recoveryAfterMs, 30_000) },
       ...(billing ? [{ kind: billingJobs.deliver, everyMs: config.billing.deliveryIntervalMs }] : []),
       ...(config.worker.reconcileIntervalMs > 0
         ? [{ kind: moneyJobs.reconcile, everyMs: config.worker.reconcileIntervalMs }]

@@ -1,5 +1,5 @@
 import { type PublicKey, type TransactionInstruction, VersionedTransaction } from '@solana/web3.js';
-import type { Movement, Signer, SolanaNetwork, SolanaPort, TransactionStatus } from '@tdk/core';
+import type { BeforeSend, Movement, Signer, SolanaNetwork, SolanaPort, TransactionStatus } from '@tdk/core';
 import { toKeypair, toPublicKey } from './keys';
 import {
   associatedTokenAddress,
@@ -43,6 +43,7 @@ export function createPort(backend: ChainBackend, options: PortOptions): SolanaP
     from: Signer,
     instructions: (payer: PublicKey) => TransactionInstruction[],
     memo: string | undefined,
+    beforeSend: BeforeSend['beforeSend'],
   ): Promise<Movement> {
     const payer = toKeypair(from);
     const memoInstructions = memo === undefined ? [] : [memoInstruction(memo)];
@@ -52,6 +53,7 @@ export function createPort(backend: ChainBackend, options: PortOptions): SolanaP
       [payer],
       blockhash,
     );
+    await beforeSend?.(signed.signature);
     return backend.submit(signed, lastValidBlockHeight);
   }
 
@@ -66,19 +68,19 @@ export function createPort(backend: ChainBackend, options: PortOptions): SolanaP
       return { lamports: account?.lamports ?? 0n, usdc: tokenAccount ? tokenAmount(tokenAccount.data) : 0n };
     },
 
-    async transferSol({ from, to, lamports, memo }) {
+    async transferSol({ from, to, lamports, memo, beforeSend }) {
       const recipient = toPublicKey(to, 'to');
       positive(lamports, 'lamports');
-      return move(from, (payer) => [solTransferInstruction(payer, recipient, lamports)], memo);
+      return move(from, (payer) => [solTransferInstruction(payer, recipient, lamports)], memo, beforeSend);
     },
 
-    async transferUsdc({ from, transfers, memo }) {
+    async transferUsdc({ from, transfers, memo, beforeSend }) {
       if (transfers.length === 0) throw new RangeError('transfers: at least one is needed');
       const parsed = transfers.map(({ to, amount }, i) => ({
         to: toPublicKey(to, `transfers[${i}].to`),
         amount: positive(amount, `transfers[${i}].amount`),
       }));
-      return move(from, (payer) => usdcTransferInstructions(payer, mint, parsed), memo);
+      return move(from, (payer) => usdcTransferInstructions(payer, mint, parsed), memo, beforeSend);
     },
 
     latestBlockhash: () => backend.latestBlockhash(),

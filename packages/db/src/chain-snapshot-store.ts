@@ -18,29 +18,52 @@ export function createChainSnapshotStore(db: Kysely<Database>): ChainSnapshotSto
         }),
       );
     },
-    async save(accounts) {
-      if (accounts.length === 0) return;
-      await db
-        .insertInto('chain_account')
-        .values(
-          accounts.map((a) => ({
-            address: a.address,
-            lamports: a.lamports.toString(),
-            owner: a.owner,
-            executable: a.executable,
-            data: a.data,
-          })),
-        )
-        .onConflict((oc) =>
-          oc.column('address').doUpdateSet((eb) => ({
-            lamports: eb.ref('excluded.lamports'),
-            owner: eb.ref('excluded.owner'),
-            executable: eb.ref('excluded.executable'),
-            data: eb.ref('excluded.data'),
-            updated_at: new Date(),
-          })),
-        )
-        .execute();
+    async save(accounts, transaction) {
+      if (accounts.length === 0 && !transaction) return;
+      await db.transaction().execute(async (trx) => {
+        if (accounts.length > 0) {
+          await trx
+            .insertInto('chain_account')
+            .values(
+              accounts.map((a) => ({
+                address: a.address,
+                lamports: a.lamports.toString(),
+                owner: a.owner,
+                executable: a.executable,
+                data: a.data,
+              })),
+            )
+            .onConflict((oc) =>
+              oc.column('address').doUpdateSet((eb) => ({
+                lamports: eb.ref('excluded.lamports'),
+                owner: eb.ref('excluded.owner'),
+                executable: eb.ref('excluded.executable'),
+                data: eb.ref('excluded.data'),
+                updated_at: new Date(),
+              })),
+            )
+            .execute();
+        }
+        if (transaction) {
+          await trx
+            .insertInto('chain_transaction')
+            .values({
+              signature: transaction.signature,
+              failed: transaction.failed,
+              lamports_spent: transaction.lamportsSpent.toString(),
+            })
+            .onConflict((oc) => oc.column('signature').doNothing())
+            .execute();
+        }
+      });
+    },
+    async transaction(signature) {
+      const row = await db
+        .selectFrom('chain_transaction')
+        .selectAll()
+        .where('signature', '=', signature)
+        .executeTakeFirst();
+      return row && { signature, failed: row.failed, lamportsSpent: toBigInt(row.lamports_spent) };
     },
   };
 }

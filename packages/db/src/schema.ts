@@ -251,6 +251,35 @@ export interface StripeEventTable {
   received_at: CreatedAt;
 }
 
+/** A signed transaction and the movement it will be, written before it is sent. */
+export interface ChainIntentTable {
+  signature: string;
+  movement_id: string;
+  kind: string;
+  wallet_id: string | null;
+  call_id: string | null;
+  payer: string;
+  lamports_sent: Int8;
+  /** `Posting[]` with amounts as strings. */
+  postings: ColumnType<Array<{ account: string; asset: 'usdc' | 'sol'; amount: string }>, string, never>;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+  status: ColumnType<
+    'pending' | 'booked' | 'dropped',
+    'pending' | undefined,
+    'pending' | 'booked' | 'dropped'
+  >;
+  created_at: CreatedAt;
+  resolved_at: Date | null;
+}
+
+/** The embedded chain's landed transactions. */
+export interface ChainTransactionTable {
+  signature: string;
+  failed: boolean;
+  lamports_spent: Int8;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   instance_setting: InstanceSettingTable;
   app_user: UserTable;
@@ -271,4 +300,6 @@ export interface Database {
   meter_report: MeterReportTable;
   billing_period: BillingPeriodTable;
   stripe_event: StripeEventTable;
+  chain_intent: ChainIntentTable;
+  chain_transaction: ChainTransactionTable;
 }

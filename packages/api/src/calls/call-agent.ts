@@ -13,6 +13,7 @@ import {
   ledgerAccount,
   newId,
   type PaymentProof,
+  type PlannedPayment,
   transferPostings,
 } from '@tdk/core';
 import { isUniqueViolation } from '@tdk/db';
@@ -20,7 +21,13 @@ import { enqueueJob } from '@tdk/jobs';
 import { createSchemaValidator } from '@tdk/marketplace';
 import { recordBillableUsage } from '../billing/usage';
 import type { VerifiedKey } from '../keys/verifier';
-import { bookFailedTransactionFee, fundNewWallet, refillSoon, topUpIfLow } from '../money/funding';
+import { fundNewWallet, refillSoon, topUpIfLow } from '../money/funding';
+import {
+  bookTransaction,
+  journalTransaction,
+  type PlannedMovement,
+  settleFailedSend,
+} from '../money/journal';
 import { recordMovement } from '../money/ledger';
 import { signerOf } from '../money/wallets';
 import type { Services } from '../services';
@@ -140,13 +147,30 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
   }
   // Top-ups stay off this path: the chain refuses an overdraft by itself, and only then is the
   // wallet refilled (once, by one request) and the payment tried again.
-  const payAndCall = () =>
-    services.marketplace.callAgent({
-      agent,
-      input: call.input,
-      payer: signerOf(services, caller.wallet),
-      intentId: callId,
-    });
+  // Each payment is written in the chain journal once signed, before it is sent; a payment that
+  // surely moved nothing is dropped from it at once, one that may still land is left for recovery.
+  const payAndCall = async () => {
+    let signature: string | undefined;
+    try {
+      return await services.marketplace.callAgent({
+        agent,
+        input: call.input,
+        payer: signerOf(services, caller.wallet),
+        intentId: callId,
+        beforePay: async (planned) => {
+          signature = planned.signature;
+          await journalTransaction(
+            services.db,
+            planned.signature,
+            plannedPayment(caller, agent, callId, planned),
+          );
+        },
+      });
+    } catch (error) {
+      if (isChainError(error)) await settleFailedSend(services.db, signature, error);
+      throw error;
+    }
+  };
   let paid: { output: unknown; payment: PaymentProof; receiptId: string };
   try {
     paid = await payAndCall().catch(async (error: unknown) => {
@@ -168,7 +192,6 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
       await recordPaidCall(
         services,
         caller,
-        agent,
         callId,
         error.payment,
         { agent: error.payment.agentReceived + error.payment.protocolFee, markup: 0n, total: 0n },
@@ -195,10 +218,6 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
     await releaseCall(services.db, reservation);
     const failure = isChainError(error) ? paymentRefused(error, agent, caller.wallet.public_key) : error;
     await recordUnpaid(services, callId, 'running', failure);
-    // A transaction that landed and failed still cost its fee: booked, so the ledger agrees with the chain.
-    if (isChainError(error)) {
-      await bookFailedTransactionFee(services, ledgerAccount.wallet(caller.wallet.id), error);
-    }
     throw failure;
   }
 
@@ -223,7 +242,7 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
     receipt_id: paid.receiptId,
     latency_ms: elapsed(call.started),
   };
-  await recordPaidCall(services, caller, agent, callId, paid.payment, cost, {
+  await recordPaidCall(services, caller, callId, paid.payment, cost, {
     latencyMs: answer.latency_ms,
     answer,
   });
@@ -361,35 +380,54 @@ function replay(stored: StoredResponse): Opened {
   });
 }
 
-/** The payment in the ledger and the usage on the call row, in one transaction. */
-async function recordPaidCall(
-  services: Services,
+/** The movement a call's payment will be: from the key's wallet, to the agent's owner and the protocol. */
+function plannedPayment(
   caller: Payer,
   agent: AgentListing,
   callId: string,
-  payment: PaymentProof,
-  cost: { agent: bigint; markup: bigint; total: bigint },
-  outcome: { latencyMs: number } & ({ answer: CallAnswer } | { error: AppError }),
-): Promise<void> {
+  planned: PlannedPayment,
+): PlannedMovement {
   const wallet = ledgerAccount.wallet(caller.wallet.id);
-  const protocol = ledgerAccount.protocol(payment.protocolWallet);
+  return {
+    movementId: newId('movement'),
+    kind: 'agent_payment',
+    walletId: caller.wallet.id,
+    callId,
+    payer: wallet,
+    postings: [
+      ...transferPostings(
+        wallet,
+        ledgerAccount.agentOwner(agent.owner_wallet),
+        'usdc',
+        planned.agentReceived,
+      ),
+      ...(planned.protocolFee > 0n
+        ? transferPostings(
+            wallet,
+            ledgerAccount.protocol(planned.protocolWallet),
+            'usdc',
+            planned.protocolFee,
+          )
+        : []),
+    ],
+    details: { call_id: callId, agent_id: agent.id },
+  };
+}
+
+/**
+ * The payment in the ledger (its journal entry booked) and the usage on the call row, in one
+ * transaction. Also how recovery settles a call paid by a process that died before recording it.
+ */
+export async function recordPaidCall(
+  services: Services,
+  caller: Payer,
+  callId: string,
+  payment: Pick<PaymentProof, 'signature' | 'lamportsSpent'>,
+  cost: { agent: bigint; markup: bigint; total: bigint },
+  outcome: { latencyMs: number | null } & ({ answer: CallAnswer } | { error: AppError }),
+): Promise<void> {
   await services.db.transaction().execute(async (trx) => {
-    await recordMovement(trx, {
-      kind: 'agent_payment',
-      walletId: caller.wallet.id,
-      chainSignature: payment.signature,
-      postings: [
-        ...transferPostings(
-          wallet,
-          ledgerAccount.agentOwner(agent.owner_wallet),
-          'usdc',
-          payment.agentReceived,
-        ),
-        ...(payment.protocolFee > 0n ? transferPostings(wallet, protocol, 'usdc', payment.protocolFee) : []),
-        ...chainCostPostings(wallet, payment.lamportsSpent),
-      ],
-      details: { call_id: callId, agent_id: agent.id },
-    });
+    await bookTransaction(trx, payment.signature, payment.lamportsSpent);
     await trx
       .updateTable('call')
       .set({

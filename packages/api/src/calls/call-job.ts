@@ -64,7 +64,8 @@ async function runQueuedCall(services: Services, callId: string): Promise<void> 
   }
 }
 
-async function payerOf(services: Services, keyId: string): Promise<Payer> {
+/** The key, wallet and owner of a call, read again (a job or recovery has only the call row). */
+export async function payerOf(services: Services, keyId: string): Promise<Payer> {
   const { db } = services;
   const key = await db.selectFrom('api_key').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
   const [wallet, user] = await Promise.all([

@@ -14,7 +14,14 @@ import type { Database } from '@tdk/db';
 import { enqueueJob } from '@tdk/jobs';
 import { type Kysely, sql } from 'kysely';
 import type { Services } from '../services';
-import { type LedgerBalances, ledgerBalances, recordMovement } from './ledger';
+import {
+  bookTransaction,
+  hasUnsettledTransactions,
+  journalTransaction,
+  type PlannedMovement,
+  settleFailedSend,
+} from './journal';
+import { type LedgerBalances, ledgerBalances } from './ledger';
 import { checkTreasuryFloat, treasurySigner } from './treasury';
 import type { WalletRow } from './wallets';
 
@@ -24,9 +31,10 @@ type Amounts = { usdc: bigint; lamports: bigint };
 const staleTopUpClaim = '5 minutes';
 
 /**
- * Sends `amounts` from the treasury to a wallet and books each chain transaction as it lands. Runs
- * outside any database transaction (the embedded chain writes its own state to the database, and a
- * chain call must never hold a lock others wait on); callers hold a claim on the wallet instead.
+ * Sends `amounts` from the treasury to a wallet and books each chain transaction as it lands, each
+ * written in the chain journal before it is sent. Runs outside any database transaction (the
+ * embedded chain writes its own state to the database, and a chain call must never hold a lock
+ * others wait on); callers hold a claim on the wallet instead.
  */
 async function sendFromTreasury(
   services: Services,
@@ -37,33 +45,55 @@ async function sendFromTreasury(
   const { wallet: treasury, signer } = await treasurySigner(services);
   const from = ledgerAccount.wallet(treasury.id);
   const to = ledgerAccount.wallet(wallet.id);
-  const transfers: Array<{ asset: Asset; amount: bigint; send: (memo: string) => Promise<Movement> }> = [
+  const transfers: Array<{
+    asset: Asset;
+    amount: bigint;
+    send: (memo: string, beforeSend: (signature: string) => Promise<void>) => Promise<Movement>;
+  }> = [
     {
       asset: 'usdc',
       amount: amounts.usdc,
-      send: (memo) =>
+      send: (memo, beforeSend) =>
         services.chain.transferUsdc({
           from: signer,
           transfers: [{ to: wallet.public_key, amount: amounts.usdc }],
           memo,
+          beforeSend,
         }),
     },
     {
       asset: 'sol',
       amount: amounts.lamports,
-      send: (memo) =>
-        services.chain.transferSol({ from: signer, to: wallet.public_key, lamports: amounts.lamports, memo }),
+      send: (memo, beforeSend) =>
+        services.chain.transferSol({
+          from: signer,
+          to: wallet.public_key,
+          lamports: amounts.lamports,
+          memo,
+          beforeSend,
+        }),
     },
   ];
   for (const transfer of transfers.filter((t) => t.amount > 0n)) {
     // The movement id is the memo: it makes each transaction unique and ties chain to ledger.
-    const id = newId('movement');
+    const planned: PlannedMovement = {
+      movementId: newId('movement'),
+      kind,
+      walletId: wallet.id,
+      payer: from,
+      lamportsSent: transfer.asset === 'sol' ? transfer.amount : 0n,
+      postings: transferPostings(from, to, transfer.asset, transfer.amount),
+    };
+    let signature: string | undefined;
     let moved: Movement;
     try {
-      moved = await transfer.send(id);
+      moved = await transfer.send(planned.movementId, async (signed) => {
+        signature = signed;
+        await journalTransaction(services.db, signed, planned);
+      });
     } catch (error) {
       if (!isChainError(error)) throw error;
-      await bookFailedTransactionFee(services, from, error);
+      await settleFailedSend(services.db, signature, error);
       await services.alerts.raise({
         kind: 'top_up_failed',
         severity: 'critical',
@@ -74,33 +104,11 @@ async function sendFromTreasury(
         cause: error,
       });
     }
-    const postings: Posting[] = [
-      ...transferPostings(from, to, transfer.asset, transfer.amount),
-      ...chainCostPostings(from, moved.lamportsSpent, transfer.asset === 'sol' ? transfer.amount : 0n),
-    ];
-    await recordMovement(services.db, {
-      id,
-      kind,
-      walletId: wallet.id,
-      chainSignature: moved.signature,
-      postings,
-    });
+    await services.db
+      .transaction()
+      .execute((trx) => bookTransaction(trx, moved.signature, moved.lamportsSpent));
   }
   await checkTreasuryFloat(services, treasury);
-}
-
-/** A transaction that landed and failed still cost its fee: the ledger books it, to agree with the chain. */
-export async function bookFailedTransactionFee(
-  services: Services,
-  payer: string,
-  error: { signature?: string | undefined; lamportsSpent?: bigint | undefined },
-): Promise<void> {
-  if (!error.lamportsSpent) return;
-  await recordMovement(services.db, {
-    kind: 'failed_transaction_fee',
-    ...(error.signature ? { chainSignature: error.signature } : {}),
-    postings: chainCostPostings(payer, error.lamportsSpent),
-  });
 }
 
 /**
@@ -129,16 +137,24 @@ export async function fundNewWallet(services: Services, walletId: string): Promi
       'wallet_funding',
     );
   } catch (error) {
-    // What was sent is booked: release the claim so the rest can be retried.
-    await services.db
-      .updateTable('wallet')
-      .set({ funding_claimed_at: null })
-      .where('id', '=', walletId)
-      .execute();
+    // What was sent is booked: release the claim so the rest can be retried — unless a transfer's
+    // outcome is unknown; recovery settles it and releases the claim then.
+    if (!(await hasUnsettledTransactions(services.db, walletId)))
+      await releaseFundingClaim(services.db, walletId);
     throw error;
   }
   await services.db.updateTable('wallet').set({ funded_at: new Date() }).where('id', '=', walletId).execute();
   return true;
+}
+
+/** Lets initial funding be tried again (what was sent is booked; the rest will be sent). */
+export async function releaseFundingClaim(db: Kysely<Database>, walletId: string): Promise<void> {
+  await db
+    .updateTable('wallet')
+    .set({ funding_claimed_at: null })
+    .where('id', '=', walletId)
+    .where('funded_at', 'is', null)
+    .execute();
 }
 
 async function fundingSent(db: Kysely<Database>, walletId: string): Promise<Record<Asset, bigint>> {
@@ -196,11 +212,14 @@ export async function topUpIfLow(services: Services, wallet: WalletRow): Promise
     if (!isNone(amounts)) await sendFromTreasury(services, claimed, amounts, 'top_up');
     return amounts;
   } finally {
-    await services.db
-      .updateTable('wallet')
-      .set({ top_up_claimed_at: null })
-      .where('id', '=', wallet.id)
-      .execute();
+    // Held while a transfer's outcome is unknown: recovery settles it; the claim goes stale after that.
+    if (!(await hasUnsettledTransactions(services.db, wallet.id))) {
+      await services.db
+        .updateTable('wallet')
+        .set({ top_up_claimed_at: null })
+        .where('id', '=', wallet.id)
+        .execute();
+    }
   }
 }
 
@@ -216,6 +235,8 @@ export const moneyJobs = {
   topUp: 'wallet.top_up',
   /** Ledger vs chain, alerting on any difference; recurring. */
   reconcile: 'money.reconcile',
+  /** Settles what a process sent and did not live to book (calls, funding, top-ups); recurring. */
+  recover: 'money.recover',
 } as const;
 
 /** When each wallet was last handed to the job runner for a refill check, in this process. */

@@ -1,8 +1,8 @@
-import { ChainError, type SolanaPort, type TransactionStatus } from '@tdk/core';
+import { ChainError, type SolanaPort } from '@tdk/core';
 import { transactionFailed } from '../errors';
 import { toPublicKey } from '../keys';
 import { type ChainBackend, createPort, payerDrop } from '../port';
-import { type LandedTransaction, LocalRuntime, type RuntimeOptions } from './runtime';
+import { LocalRuntime, type RuntimeOptions } from './runtime';
 
 export type EmbeddedChainOptions = RuntimeOptions;
 
@@ -32,14 +32,18 @@ export function embeddedChainOn(runtime: LocalRuntime): EmbeddedChain {
     },
     accounts: async (addresses) => addresses.map((address) => runtime.account(address)),
     async lamportsSpentOf(signature) {
-      const record = runtime.transaction(signature);
-      if (!record)
+      const landed = await runtime.landed(signature);
+      if (!landed)
         throw new ChainError('unreachable', `the chain does not know transaction ${signature}`, {
           signature,
         });
-      return payerDrop(record.preBalances, record.postBalances);
+      return landed.lamportsSpent;
     },
-    transactionStatus: async (signature) => statusOf(runtime.transaction(signature)),
+    async transactionStatus(signature) {
+      const landed = await runtime.landed(signature);
+      if (!landed) return 'unknown';
+      return landed.failed ? 'failed' : 'confirmed';
+    },
     ping: async () => undefined,
   };
   return {
@@ -51,9 +55,4 @@ export function embeddedChainOn(runtime: LocalRuntime): EmbeddedChain {
       if (usdc) await runtime.mintUsdc(wallet, usdc);
     },
   };
-}
-
-export function statusOf(record: LandedTransaction | undefined): TransactionStatus {
-  if (!record) return 'unknown';
-  return record.err === null ? 'confirmed' : 'failed';
 }

@@ -14,7 +14,7 @@ import {
   type TransactionInstruction,
   type VersionedTransaction,
 } from '@solana/web3.js';
-import type { ChainAccount, ChainSnapshotStore, Signer } from '@tdk/core';
+import type { ChainAccount, ChainSnapshotStore, SavedTransaction, Signer } from '@tdk/core';
 import bs58 from 'bs58';
 import { FailedTransactionMetadata, LiteSVM } from 'litesvm';
 import type { TransactionErrorJson } from '../errors';
@@ -179,7 +179,10 @@ export class LocalRuntime {
     this.history.set(signature, record);
     if (this.history.size > HISTORY_LIMIT) this.history.delete(this.history.keys().next().value!);
     this.advanceBlocks(1);
-    await this.persist(addresses.filter((_, index) => message.isAccountWritable(index)));
+    await this.persist(
+      addresses.filter((_, index) => message.isAccountWritable(index)),
+      { signature, failed: err !== null, lamportsSpent: preBalances[0]! - postBalances[0]! },
+    );
     return { landed: true, record };
   }
 
@@ -189,6 +192,20 @@ export class LocalRuntime {
 
   transaction(signature: string): LandedTransaction | undefined {
     return this.history.get(signature);
+  }
+
+  /**
+   * Whether a transaction landed (and failed or not), also from before a restart when the chain
+   * is persisted. Undefined means it never ran here; after a restart, old blockhashes are all
+   * expired, so it never will.
+   */
+  async landed(signature: string): Promise<SavedTransaction | undefined> {
+    const record = this.history.get(signature);
+    if (record) {
+      const lamportsSpent = record.preBalances[0]! - record.postBalances[0]!;
+      return { signature, failed: record.err !== null, lamportsSpent };
+    }
+    return this.store?.transaction(signature);
   }
 
   /** Whether the transaction is sure to land and succeed, from the accounts as they are now. */
@@ -303,11 +320,11 @@ export class LocalRuntime {
    * Saves the accounts' state as of now (read synchronously, right after the transaction), in
    * order: each save waits for the previous one, so an older state never overwrites a newer one.
    */
-  private persist(keys: Array<PublicKey | string>): Promise<void> {
+  private persist(keys: Array<PublicKey | string>, transaction?: SavedTransaction): Promise<void> {
     const store = this.store;
     if (!store) return Promise.resolve();
     const accounts = keys.map((key) => this.account(key) ?? closedAccount(key));
-    const saved = this.saving.then(() => store.save(accounts));
+    const saved = this.saving.then(() => store.save(accounts, transaction));
     this.saving = saved.catch(() => undefined);
     return saved;
   }

@@ -70,7 +70,15 @@ export interface PaidCallRequest {
   payer: Signer;
   /** Unique per call: the payment's memo and the agent's `intent_id`. */
   intentId: string;
+  /**
+   * Called once the payment is signed, before it leaves TDK; if it throws, nothing is sent. The
+   * caller writes the payment down, so a crash right after the send can be settled from the chain.
+   */
+  beforePay?: (payment: PlannedPayment) => Promise<void>;
 }
+
+/** A payment signed and about to be sent: everything of its proof but what it will cost on chain. */
+export type PlannedPayment = Omit<PaymentProof, 'lamportsSpent'>;
 
 export interface PaymentProof {
   signature: string;

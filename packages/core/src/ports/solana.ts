@@ -37,6 +37,15 @@ export interface Movement {
 
 export type TransactionStatus = 'confirmed' | 'failed' | 'unknown';
 
+export interface BeforeSend {
+  /**
+   * Called with the transaction's signature once it is signed and before it is sent; if it throws,
+   * nothing is sent. Lets the caller write down what it is about to do, so a crash right after the
+   * send can be settled from the chain later.
+   */
+  beforeSend?: (signature: string) => Promise<void>;
+}
+
 export interface SolanaPort {
   readonly network: SolanaNetwork;
   readonly usdcMint: string;
@@ -47,12 +56,16 @@ export interface SolanaPort {
    * recipients and amounts signed against the same blockhash are one and the same transaction on
    * Solana, so pass a unique memo (e.g. the ledger entry id) whenever that can happen.
    */
-  transferSol(input: { from: Signer; to: string; lamports: bigint; memo?: string }): Promise<Movement>;
+  transferSol(
+    input: { from: Signer; to: string; lamports: bigint; memo?: string } & BeforeSend,
+  ): Promise<Movement>;
   /**
    * One atomic transaction: per recipient, create its associated token account if missing (paid by
    * `from`), then `TransferChecked` from `from`'s associated token account. This is how an agent is paid.
    */
-  transferUsdc(input: { from: Signer; transfers: UsdcTransfer[]; memo?: string }): Promise<Movement>;
+  transferUsdc(
+    input: { from: Signer; transfers: UsdcTransfer[]; memo?: string } & BeforeSend,
+  ): Promise<Movement>;
   /** A recent blockhash to build a transaction on, and the last block height it can land at. */
   latestBlockhash(): Promise<{ blockhash: string; lastValidBlockHeight: number }>;
   /**
@@ -67,7 +80,7 @@ export interface SolanaPort {
    * balances. ChainError `unreachable` when the chain does not return it (never landed, or forgotten).
    */
   lamportsSpentOf(signature: string): Promise<bigint>;
-  /** `unknown`: never seen, not confirmed yet, or forgotten (the embedded chain forgets on restart). */
+  /** `unknown`: never seen, not confirmed yet, or forgotten by an RPC node. */
   transactionStatus(signature: string): Promise<TransactionStatus>;
   /** Resolves when the chain answers; for /readyz. */
   ping(): Promise<void>;
@@ -134,5 +147,16 @@ export interface ChainAccount {
  */
 export interface ChainSnapshotStore {
   load(): Promise<ChainAccount[]>;
-  save(accounts: ChainAccount[]): Promise<void>;
+  /** Saves the accounts a transaction wrote together with that transaction's record, atomically. */
+  save(accounts: ChainAccount[], transaction?: SavedTransaction): Promise<void>;
+  /** A landed transaction saved earlier, e.g. before a restart. */
+  transaction(signature: string): Promise<SavedTransaction | undefined>;
+}
+
+/** A landed transaction as the embedded chain persists it. */
+export interface SavedTransaction {
+  signature: string;
+  failed: boolean;
+  /** The payer's SOL drop. */
+  lamportsSpent: bigint;
 }

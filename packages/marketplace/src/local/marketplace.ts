@@ -71,8 +71,9 @@ export function createLocalMarketplace(options: LocalMarketplaceOptions): LocalM
       recent.set(idOrName, { listing, until: Date.now() + listingTtlMs });
       return listing;
     },
-    async callAgent({ agent, input, payer, intentId }): Promise<PaidCallResult> {
+    async callAgent({ agent, input, payer, intentId, beforePay }): Promise<PaidCallResult> {
       const { agentReceives, protocolFee } = splitPrice(agent.price_base, agent.fee_bps);
+      const planned = { agentReceived: agentReceives, protocolFee, protocolWallet: options.protocolWallet };
       // Throws ChainError when the payment does not happen: then nothing was paid.
       const moved = await chain.transferUsdc({
         from: payer,
@@ -81,6 +82,7 @@ export function createLocalMarketplace(options: LocalMarketplaceOptions): LocalM
           { to: options.protocolWallet, amount: protocolFee },
         ].filter((t) => t.amount > 0n),
         memo: intentId,
+        ...(beforePay ? { beforeSend: (signature: string) => beforePay({ signature, ...planned }) } : {}),
       });
       const payment: PaymentProof = {
         signature: moved.signature,

@@ -133,7 +133,7 @@ export function createTettoPlatformMarketplace(options: TettoPlatformOptions): T
   }
 
   // `intentId` has no place on the wire: the platform names the payment (its memo, the agent's `intent_id`).
-  async function callAgent({ agent, input, payer }: PaidCallRequest): Promise<PaidCallResult> {
+  async function callAgent({ agent, input, payer, beforePay }: PaidCallRequest): Promise<PaidCallResult> {
     if (agent.token !== 'USDC' || agent.token_mint !== chain.usdcMint) {
       throw new ChainError(
         'rejected',
@@ -156,6 +156,7 @@ export function createTettoPlatformMarketplace(options: TettoPlatformOptions): T
       throw new ChainError('rejected', why, { cause });
     }
     const { signedBase64, signature } = signSerializedTransaction(built.transaction, payer);
+    await beforePay?.({ signature, agentReceived: agentReceives, protocolFee, protocolWallet });
     const paid = async (): Promise<PaymentProof> => ({
       signature,
       lamportsSpent: await chain.lamportsSpentOf(signature),

@@ -1,0 +1,85 @@
+import { AppError } from '@tdk/core';
+import { sql } from 'kysely';
+import { dropTransaction } from '../money/journal';
+import { settledOnChain } from '../money/recovery';
+import type { Services } from '../services';
+import { recordPaidCall } from './call-agent';
+import { payerOf } from './call-job';
+import { closeUnpaid, interruptedError } from './lifecycle';
+
+/**
+ * Settles calls whose process stopped in the middle (a crash, a kill, a lost connection to the
+ * chain): every call still `paying` or `running` long after it got there. What the chain says
+ * about its journaled payment decides:
+ * - no payment sent, or one that never landed: failed, nothing paid, its Idempotency-Key free again;
+ * - landed and failed: the fee booked, failed, nothing else paid;
+ * - landed: the payment booked and the call failed as interrupted after payment — the agent's answer
+ *   is lost, so it is recorded and not billed, like any agent failure after payment.
+ * `afterMs` must exceed the longest agent timeout plus the payment's confirmation time, so a live
+ * process is never overtaken.
+ */
+export async function recoverCalls(services: Services, afterMs: number): Promise<number> {
+  const { db } = services;
+  const stuck = await db
+    .selectFrom('call')
+    .select(['id', 'status', 'api_key_id'])
+    .where('status', 'in', ['paying', 'running'])
+    .where(
+      sql<Date>`(select max(at) from call_event e where e.call_id = call.id)`,
+      '<',
+      sql<Date>`now() - make_interval(secs => ${afterMs / 1000})`,
+    )
+    .orderBy('created_at')
+    .limit(200)
+    .execute();
+  let settled = 0;
+  for (const call of stuck) {
+    if (call.status === 'paying') {
+      await closeUnpaid(db, call.id, 'paying', interruptedError(call.id));
+      settled += 1;
+      continue;
+    }
+    const intent = await db
+      .selectFrom('chain_intent')
+      .select(['signature', 'postings'])
+      .where('call_id', '=', call.id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (!intent) {
+      await closeUnpaid(db, call.id, 'running', interruptedError(call.id));
+      settled += 1;
+      continue;
+    }
+    const onChain = await settledOnChain(services, intent.signature);
+    if (!onChain) continue;
+    if (onChain.outcome === 'landed') {
+      // What left the wallet: the agent's share and the protocol fee, the price.
+      const price = intent.postings.reduce(
+        (sum, p) => (BigInt(p.amount) > 0n ? sum + BigInt(p.amount) : sum),
+        0n,
+      );
+      const lost = new AppError(
+        'agent_failed',
+        "The call was interrupted after its payment landed; the agent's answer was lost. It is recorded and not billed.",
+        { details: { call_id: call.id, tx_signature: intent.signature, reason: 'interrupted' } },
+      );
+      await recordPaidCall(
+        services,
+        await payerOf(services, call.api_key_id),
+        call.id,
+        { signature: intent.signature, lamportsSpent: onChain.lamportsSpent },
+        { agent: price, markup: 0n, total: 0n },
+        { latencyMs: null, error: lost },
+      );
+    } else {
+      await dropTransaction(
+        db,
+        intent.signature,
+        onChain.outcome === 'failed' ? onChain.lamportsSpent : undefined,
+      );
+      await closeUnpaid(db, call.id, 'running', interruptedError(call.id));
+    }
+    settled += 1;
+  }
+  return settled;
+}

@@ -1,0 +1,139 @@
+import { type ChainError, chainCostPostings, type Posting } from '@tdk/core';
+import type { Database } from '@tdk/db';
+import { toBigInt } from '@tdk/db';
+import { type Kysely, sql } from 'kysely';
+import { recordMovement } from './ledger';
+
+/**
+ * The chain journal: every transaction TDK signs is written down, with the ledger movement it will
+ * be, before it is sent. Sending and booking cannot share a database transaction (the chain is not
+ * the database), so a process can die between the two; the journal is what lets recovery settle
+ * such a transaction from the chain afterwards, never losing or double-counting it.
+ */
+export interface PlannedMovement {
+  /** The movement's id (also the transaction's memo where there is one). */
+  movementId: string;
+  kind: string;
+  walletId: string | undefined;
+  callId?: string;
+  /** The ledger account paying the network fee. */
+  payer: string;
+  /** SOL the transaction itself moves from the payer (a SOL transfer), beside its cost. */
+  lamportsSent?: bigint;
+  /** The movement's postings other than the chain cost, which is only known once it landed. */
+  postings: Posting[];
+  details?: Record<string, unknown>;
+}
+
+/** Writes a signed transaction down before it is sent (again, for a resend of the same bytes). */
+export async function journalTransaction(
+  db: Kysely<Database>,
+  signature: string,
+  planned: PlannedMovement,
+): Promise<void> {
+  await db
+    .insertInto('chain_intent')
+    .values({
+      signature,
+      movement_id: planned.movementId,
+      kind: planned.kind,
+      wallet_id: planned.walletId ?? null,
+      call_id: planned.callId ?? null,
+      payer: planned.payer,
+      lamports_sent: (planned.lamportsSent ?? 0n).toString(),
+      postings: JSON.stringify(
+        planned.postings.map((p) => ({ account: p.account, asset: p.asset, amount: p.amount.toString() })),
+      ),
+      details: JSON.stringify(planned.details ?? {}),
+    })
+    // The very same bytes again (a retry on the same blockhash) after they were dropped: in doubt again.
+    .onConflict((oc) =>
+      oc
+        .column('signature')
+        .doUpdateSet({ status: 'pending', resolved_at: null })
+        .where('chain_intent.status', '=', 'dropped'),
+    )
+    .execute();
+}
+
+/**
+ * Books a journaled transaction that landed and succeeded: its movement with the exact chain cost,
+ * and the journal entry closed, in the caller's transaction. Returns the movement id.
+ */
+export async function bookTransaction(
+  trx: Kysely<Database>,
+  signature: string,
+  lamportsSpent: bigint,
+): Promise<string> {
+  const intent = await trx
+    .updateTable('chain_intent')
+    .set({ status: 'booked', resolved_at: sql`now()` })
+    .where('signature', '=', signature)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+  if (!intent) throw new Error(`no pending journal entry for transaction ${signature}`);
+  return recordMovement(trx, {
+    id: intent.movement_id,
+    kind: intent.kind,
+    ...(intent.wallet_id ? { walletId: intent.wallet_id } : {}),
+    chainSignature: signature,
+    postings: [
+      ...intent.postings.map((p) => ({ account: p.account, asset: p.asset, amount: BigInt(p.amount) })),
+      ...chainCostPostings(intent.payer, lamportsSpent, toBigInt(intent.lamports_sent)),
+    ],
+    details: intent.details,
+  });
+}
+
+/**
+ * Closes a journaled transaction that did not move what it planned: it never landed (nothing to
+ * book), or it landed and failed, and then its fee is booked so the ledger agrees with the chain.
+ */
+export async function dropTransaction(
+  db: Kysely<Database>,
+  signature: string,
+  failedFee: bigint | undefined,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const intent = await trx
+      .updateTable('chain_intent')
+      .set({ status: 'dropped', resolved_at: sql`now()` })
+      .where('signature', '=', signature)
+      .where('status', '=', 'pending')
+      .returning(['payer'])
+      .executeTakeFirst();
+    if (!intent || !failedFee) return;
+    await recordMovement(trx, {
+      kind: 'failed_transaction_fee',
+      chainSignature: signature,
+      postings: chainCostPostings(intent.payer, failedFee),
+    });
+  });
+}
+
+/**
+ * Settles a send that threw: a transaction that surely moved nothing is dropped (a landed failure
+ * with its fee booked); one that may still land (sent, outcome unknown) stays for recovery.
+ */
+export async function settleFailedSend(
+  db: Kysely<Database>,
+  signature: string | undefined,
+  error: ChainError,
+): Promise<'dropped' | 'unknown'> {
+  if (!signature) return 'dropped';
+  if (error.lamportsSpent === undefined && error.signature && error.code !== 'expired') return 'unknown';
+  await dropTransaction(db, signature, error.lamportsSpent);
+  return 'dropped';
+}
+
+/** Whether a wallet has transactions sent whose outcome is not settled yet. */
+export async function hasUnsettledTransactions(db: Kysely<Database>, walletId: string): Promise<boolean> {
+  const found = await db
+    .selectFrom('chain_intent')
+    .select('signature')
+    .where('wallet_id', '=', walletId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return found !== undefined;
+}
