@@ -36,6 +36,8 @@ function serve(args) {
 const command = process.argv[2];
 run(['install', '--frozen-lockfile', '--prefer-offline', '--reporter=silent']);
 if (command === 'start') {
+  // The admin app the server serves at /admin: built once, then restored from turbo's cache.
+  run(['turbo', 'run', 'build', '--filter=@tdk/admin', '--output-logs=errors-only']);
   serve(['apps/server/bin/tdk.mjs', 'start', ...process.argv.slice(3)]);
 } else if (command === 'test') {
   run([

@@ -30,6 +30,7 @@ async function start(config: Config): Promise<void> {
       '',
       `  TDK is running (instance ${tdk.services.instance.id}, database: ${config.database.kind})`,
       '',
+      `  Admin app  ${url}/admin`,
       `  API        ${url}/api/tdk`,
       `  API docs   ${url}/docs`,
       `  OpenAPI    ${url}/api/openapi.json`,

@@ -33,6 +33,7 @@ import { createAlertSink } from './alerts';
 import { createChain, isEmbeddedChain } from './chain';
 import type { Config } from './config';
 import { createHttpApp } from './http/app';
+import { answerClientErrors } from './http/client-error';
 import { createJobWorker } from './jobs';
 import { createLimiterFactory } from './limiter-store';
 import { createLogger, type Logger } from './logger';
@@ -148,6 +149,7 @@ export async function createTdk(
     trustProxy: config.server.trustProxy,
     tettoMarketplace: marketplace.kind === 'local' ? marketplace : undefined,
     tettoRequestsPerMinute: config.marketplace.tettoRequestsPerMinute,
+    adminDistDir: config.server.adminDistDir,
   });
 
   if (!config.billing.stripe)
@@ -174,6 +176,7 @@ export async function createTdk(
           const { port } = s.address() as AddressInfo;
           resolve(config.server.publicUrl ?? `http://${config.server.host}:${port}`);
         });
+        answerClientErrors(s);
         server = s;
       }),
     async stop() {

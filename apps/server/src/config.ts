@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AuthSettings } from '@tdk/api';
 import { type KekEntry, parseKek, resolveTiers, type Tier, type TierName } from '@tdk/core';
 import type { DatabaseTarget } from '@tdk/db';
@@ -115,6 +116,7 @@ const envSchema = z.object({
   TDK_WORKER: z.enum(['true', 'false']).default('true'),
   TDK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   TDK_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3_600),
+  TDK_ADMIN_DIST: z.string().min(1).optional(),
   TDK_RECOVERY_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 
@@ -127,6 +129,8 @@ export interface Config {
     maxBodyBytes: number;
     shutdownTimeoutMs: number;
     trustProxy: boolean;
+    /** The admin app's production build, served at /admin (default: this checkout's apps/admin/dist). */
+    adminDistDir: string;
   };
   dataDir: string;
   database: DatabaseTarget;
@@ -217,6 +221,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyBytes: e.TDK_MAX_BODY_BYTES,
       shutdownTimeoutMs: e.TDK_SHUTDOWN_TIMEOUT_MS,
       trustProxy: e.TDK_TRUST_PROXY,
+      adminDistDir: e.TDK_ADMIN_DIST
+        ? resolve(e.TDK_ADMIN_DIST)
+        : fileURLToPath(new URL('../../admin/dist', import.meta.url)),
     },
     dataDir,
     database,

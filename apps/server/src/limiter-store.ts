@@ -19,10 +19,15 @@ export function createLimiterFactory(database: DatabaseHandle, redis: Redis | un
   }
   const pool = database.pool;
   if (pool) {
+    // rate-limiter-flexible names its statements, and a named prepared statement lives in one server
+    // session, which a transaction-mode pooler (PgBouncer) does not keep: send them unnamed.
+    const storeClient = {
+      query: ({ text, values }: { text: string; values?: unknown[] }) => pool.query(text, values),
+    };
     return (options) =>
       new RateLimiterPostgres({
         ...options,
-        storeClient: pool,
+        storeClient,
         storeType: 'pool',
         tableName: 'rate_limit',
         tableCreated: true,

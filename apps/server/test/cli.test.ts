@@ -98,7 +98,7 @@ describe('tdk CLI', () => {
     expect(code).toBe(1);
     expect(out).toContain('TDK_PORT');
     expect(out).toContain('Invalid configuration');
-  }, 30_000);
+  }, 60_000);
 
   it('creates, then promotes, an admin from the command line', async () => {
     const created = await run(['admin', 'create', '--email', 'ops@example.com']);
@@ -118,7 +118,7 @@ describe('tdk CLI', () => {
     const weak = await run(['admin', 'create', '--email', 'x@example.com', '--password', 'short']);
     expect(weak.code).toBe(1);
     expect(weak.out).toContain('at least 10 characters');
-  }, 60_000);
+  }, 120_000);
 
   it('reconciles the embedded chain against the ledger with no difference', async () => {
     const { code, stdout } = await run(['reconcile']);
@@ -136,11 +136,11 @@ describe('tdk CLI', () => {
     const bad = await run(['reconcile', 'last-month']);
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('Usage: tdk reconcile [YYYY-MM]');
-  }, 30_000);
+  }, 120_000);
 
   it('migrates on demand', async () => {
     const { code, out } = await run(['migrate']);
     expect(code).toBe(0);
     expect(out).toMatch(/up to date|Applied/);
-  }, 30_000);
+  }, 120_000);
 });

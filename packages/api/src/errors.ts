@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode, isAppError } from '@tdk/core';
+import { isDatabaseUnavailable } from '@tdk/db';
 import { TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 
@@ -45,10 +46,19 @@ export function toTRPCError(error: AppError): TRPCError {
   });
 }
 
+/** The database could not be reached or dropped the connection: not a bug, and worth a retry soon. */
+export const databaseUnavailable = () =>
+  new AppError(
+    'service_unavailable',
+    'The database cannot be reached right now. Try again shortly; with the same Idempotency-Key a call is never paid twice.',
+    { headers: { 'Retry-After': '1' } },
+  );
+
 /**
  * Whatever went wrong, as an AppError safe to show: ours pass through, input validation becomes
- * `invalid_input` with the issues, and anything unexpected becomes a bare `internal_error` — its
- * message may hold internals, so it is logged, never returned.
+ * `invalid_input` with the issues, a database out of reach `service_unavailable`, and anything
+ * unexpected becomes a bare `internal_error` — its message may hold internals, so it is logged,
+ * never returned.
  */
 export function toAppError(error: TRPCError): AppError {
   const cause = error.cause;
@@ -66,6 +76,7 @@ export function toAppError(error: TRPCError): AppError {
   }
   const code = appCodeByTRPCCode[error.code];
   if (code) return new AppError(code, error.message);
+  if (isDatabaseUnavailable(cause)) return databaseUnavailable();
   return new AppError(
     'internal_error',
     'Something went wrong on our side. Quote the request id if you contact us.',

@@ -1,4 +1,5 @@
 import { AppError } from '@tdk/core';
+import { sql } from 'kysely';
 import { z } from 'zod';
 
 /**
@@ -36,3 +37,13 @@ export function toPage<T>(
   const last = items.at(-1);
   return { items, next_cursor: rows.length > limit && last ? encodeCursor(cursorOf(last)) : null };
 }
+
+/**
+ * Postgres keeps microseconds, cursors carry milliseconds: keyset queries order and compare a time
+ * column at millisecond precision, so no row is skipped or repeated between pages.
+ */
+export const atMs = (column: string) => sql<Date>`date_trunc('milliseconds', ${sql.ref(column)})`;
+
+/** Rows after the cursor in newest-first order of (`atMs(timeColumn)`, `idColumn`). */
+export const olderThan = (cursor: Cursor, timeColumn: string, idColumn: string) =>
+  sql<boolean>`(${atMs(timeColumn)}, ${sql.ref(idColumn)}) < (${cursor.at}::timestamptz, ${cursor.id})`;

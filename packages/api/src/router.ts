@@ -1,11 +1,18 @@
 import type { TRPCRouterRecord } from '@trpc/server';
+import { listRegistry, tryAgent } from './admin/agents';
 import { listBillingPeriods, listMeterReports } from './admin/billing';
+import { getCallDetail, listCalls } from './admin/calls';
+import { getCustomer, listCustomers } from './admin/customers';
 import { listBackgroundJobs } from './admin/jobs';
+import { adminRevokeKey, adminRollKey, adminTopUpKey, createTestKey, listAllKeys } from './admin/keys';
 import { listAudit } from './admin/list-audit';
 import { listUsers } from './admin/list-users';
+import { getOverview } from './admin/overview';
 import { getReconciliation } from './admin/reconciliation';
+import { adminSignIn } from './admin/session';
 import { getTreasury } from './admin/treasury';
 import { updateUser } from './admin/update-user';
+import { usageBreakdown, usageByDay } from './admin/usage';
 import { getAgent, listAgents } from './agents/list-agents';
 import { registerAgent, updateAgent } from './agents/register-agent';
 import { changePassword } from './auth/change-password';
@@ -44,8 +51,20 @@ const agents = { list: listAgents, get: getAgent } satisfies TRPCRouterRecord;
 const calls = { create: createCall, get: getCall, events: watchCall } satisfies TRPCRouterRecord;
 const usage = { current: getCurrentUsage } satisfies TRPCRouterRecord;
 const admin = {
+  signIn: adminSignIn,
+  overview: getOverview,
   users: { list: listUsers, update: updateUser },
-  agents: { register: registerAgent, update: updateAgent },
+  customers: { list: listCustomers, get: getCustomer },
+  keys: {
+    list: listAllKeys,
+    revoke: adminRevokeKey,
+    roll: adminRollKey,
+    topUp: adminTopUpKey,
+    createTestKey,
+  },
+  calls: { list: listCalls, get: getCallDetail },
+  usage: { byDay: usageByDay, breakdown: usageBreakdown },
+  agents: { list: listRegistry, register: registerAgent, update: updateAgent, try: tryAgent },
   audit: { list: listAudit },
   treasury: { get: getTreasury },
   reconciliation: { get: getReconciliation },

@@ -1,4 +1,4 @@
-import { AppError, isAppError } from '@tdk/core';
+import { AppError, assertStorableInput, isAppError } from '@tdk/core';
 import { initTRPC } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { isRateLimiterRes, rateLimited, rateLimitHeaders } from './auth/limits';
@@ -61,8 +61,14 @@ const appErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** Input no use case can store (NUL, unpaired surrogates, absurd nesting) is a 400, on every door. */
+const storableInput = t.middleware(async ({ getRawInput, next }) => {
+  assertStorableInput(await getRawInput());
+  return next();
+});
+
 export const router = t.router;
-export const publicProcedure = t.procedure.use(appErrors);
+export const publicProcedure = t.procedure.use(appErrors).use(storableInput);
 
 /** A signed-in user (session token as Bearer or cookie), active, within their tier's account rate. */
 export const signedInProcedure = publicProcedure.use(async ({ ctx, next }) => {
@@ -74,9 +80,11 @@ export const signedInProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (found.user.status !== 'active') {
     throw new AppError('account_suspended', 'This account is suspended. Contact support.');
   }
-  const limit = services.tiers[found.user.tier].accountRequestsPerMinute;
+  // Admins run the business from the admin app, a handful of requests per page: the top tier's rate.
+  const rateTier = found.user.role === 'admin' ? 'pro' : found.user.tier;
+  const limit = services.tiers[rateTier].accountRequestsPerMinute;
   try {
-    const res = await services.authLimits.accountByTier[found.user.tier].consume(found.user.id);
+    const res = await services.authLimits.accountByTier[rateTier].consume(found.user.id);
     Object.assign(ctx.responseHeaders, rateLimitHeaders(limit, res));
   } catch (rejection) {
     if (!isRateLimiterRes(rejection)) throw rejection;

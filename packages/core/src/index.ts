@@ -9,6 +9,7 @@ export {
 } from './accounts';
 export { AppError, type ErrorBody, type ErrorCode, errorBody, errorStatus, isAppError } from './errors';
 export { type IdKind, idPrefixes, isId, newId } from './ids';
+export { assertStorableInput, maxInputDepth, unstorableInput } from './input';
 export {
   type Asset,
   assertBalanced,

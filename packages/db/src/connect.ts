@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { type Dialect, Kysely, PostgresDialect, sql } from 'kysely';
+import { type Dialect, Kysely, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import { PostgresPoolDialect } from './migration-lock';
 import type { Database } from './schema';
 
 /**
@@ -28,11 +29,16 @@ export async function connectDatabase(target: DatabaseTarget): Promise<DatabaseH
   let pool: pg.Pool | undefined;
   let dialect: Dialect;
   if (target.kind === 'postgres') {
-    pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
+    // At least 2: migrations hold their lock on a connection of their own (migration-lock.ts).
+    pool = new pg.Pool({ connectionString: target.url, max: Math.max(2, target.poolSize ?? 10) });
     // An idle connection that the server closes (restart, failover, admin kill) must not crash the
     // process: the pool drops it and opens another, and the next query reports any real outage.
     pool.on('error', () => undefined);
-    dialect = new PostgresDialect({ pool });
+    // A connection that dies while checked out (mid-query, mid-transaction) emits 'error' on its
+    // client too, where the pool listens only while it is idle: unheard, that ends the process. Its
+    // queries fail by themselves, and the pool discards the client when it comes back.
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    dialect = new PostgresPoolDialect(pool);
   } else {
     dialect = await createPgliteDialect(target);
   }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DatabaseHandle } from './connect';
+import { connectDatabase, type DatabaseHandle } from './connect';
 import { migrateToLatest } from './migrate';
 import { migrations } from './migrations';
 import { createTestDatabase, testDatabaseKinds } from './testing';
@@ -70,4 +70,29 @@ describe.each(testDatabaseKinds)('database on %s', (kind) => {
       .executeTakeFirstOrThrow();
     expect(row.value).toBe(20);
   });
+
+  it.runIf(kind === 'postgres')(
+    'migrates from several processes at once and leaves no lock behind',
+    async () => {
+      // Through a transaction-mode pooler (CI's PgBouncer pass) a session-level lock could be stranded.
+      const processes = await Promise.all([1, 2, 3].map(() => connectDatabase(handle.target)));
+      try {
+        await Promise.all(
+          processes.map(async (p) => {
+            await migrateToLatest(p.db);
+            // Another process's transaction in between, as on a busy pooler.
+            await p.db.transaction().execute((trx) => sql`select 1`.execute(trx));
+            await migrateToLatest(p.db);
+          }),
+        );
+      } finally {
+        await Promise.all(processes.map((p) => p.close()));
+      }
+      const locks = await sql<{ n: number }>`select count(*)::int as n from pg_locks
+      where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`.execute(
+        handle.db,
+      );
+      expect(locks.rows[0]!.n).toBe(0);
+    },
+  );
 });

@@ -1,6 +1,6 @@
 export { createChainSnapshotStore } from './chain-snapshot-store';
 export { connectDatabase, type DatabaseHandle, type DatabaseTarget } from './connect';
-export { isUniqueViolation, toBigInt } from './driver';
+export { isDatabaseUnavailable, isUniqueViolation, toBigInt } from './driver';
 export { type MigrationReport, migrateToLatest } from './migrate';
 export type {
   AgentTable,

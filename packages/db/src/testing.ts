@@ -5,12 +5,15 @@ import { migrateToLatest } from './migrate';
 
 /**
  * Test support: every database suite runs on in-memory PGlite, and also on a real Postgres server
- * when TEST_DATABASE_URL points at one (CI does). Each Postgres handle gets a fresh database of its
- * own, dropped on close, so suites never see each other's rows.
+ * when TEST_DATABASE_URL points at one (CI does); TEST_DATABASE_KINDS=postgres leaves PGlite out
+ * (CI's second pass, through PgBouncer). Each Postgres handle gets a fresh database of its own,
+ * dropped on close, so suites never see each other's rows.
  */
-export const testDatabaseKinds: Array<'pglite-memory' | 'postgres'> = process.env.TEST_DATABASE_URL
-  ? ['pglite-memory', 'postgres']
-  : ['pglite-memory'];
+export const testDatabaseKinds: Array<'pglite-memory' | 'postgres'> = !process.env.TEST_DATABASE_URL
+  ? ['pglite-memory']
+  : process.env.TEST_DATABASE_KINDS === 'postgres'
+    ? ['postgres']
+    : ['pglite-memory', 'postgres'];
 
 export async function createTestDatabase(kind: 'pglite-memory' | 'postgres'): Promise<DatabaseHandle> {
   if (kind === 'pglite-memory') return migrated({ kind });

@@ -6,6 +6,7 @@ import {
   type Services,
   toAppError,
 } from '@tdk/api';
+import { assertStorableInput } from '@tdk/core';
 import { type LocalMarketplace, tettoRoutes } from '@tdk/marketplace';
 import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
@@ -14,12 +15,13 @@ import type { Registry } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
 import { createOpenApiExpressMiddleware } from 'trpc-to-openapi';
 import type { Logger } from '../logger';
+import { adminApp } from './admin-app';
 import { callEvents, callEventsPath } from './call-events';
 import { documentedRestErrors, errorHandler, notFound } from './errors';
 import { createHttpMetrics } from './metrics';
 import { requestContext, requestIdOf } from './request-context';
 import { createRouteLabeler } from './route-label';
-import { credentialOf, sessionCookieFor } from './session-cookie';
+import { credentialOf, csrfGuard, sessionCookieFor } from './session-cookie';
 import { tettoEndpoints } from './tetto';
 
 /**
@@ -30,6 +32,15 @@ const bodylessPostsAsJson: RequestHandler = (req, _res, next) => {
   const hasBody =
     Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (!hasBody && !req.headers['content-type']) req.headers['content-type'] = 'application/json';
+  next();
+};
+
+/**
+ * The REST adapter turns the parsed body back into JSON text before the procedure's own input check
+ * runs, so absurdly nested bodies are refused here, before that can overflow the stack.
+ */
+const storableJson: RequestHandler = (req, _res, next) => {
+  assertStorableInput(req.body);
   next();
 };
 
@@ -50,6 +61,8 @@ export interface HttpAppOptions {
   tettoMarketplace?: LocalMarketplace | undefined;
   /** Per client IP, for the public Tetto endpoints. */
   tettoRequestsPerMinute: number;
+  /** The admin app's production build, served at /admin. */
+  adminDistDir: string;
 }
 
 /** The Express host: health, metrics, docs, tRPC at /trpc and the same procedures as REST at /api. */
@@ -133,6 +146,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
     swaggerUi.setup(undefined, { swaggerUrl: '/api/openapi.json', customSiteTitle: 'TDK API' }),
   );
 
+  app.use('/admin', adminApp(options.adminDistDir));
+  app.use(['/trpc', '/api'], csrfGuard);
   app.use(
     '/trpc',
     createExpressMiddleware({
@@ -170,6 +185,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(
     '/api',
     express.json({ limit: options.maxBodyBytes }),
+    storableJson,
     bodylessPostsAsJson,
     documentedRestErrors,
     createOpenApiExpressMiddleware({

@@ -1,4 +1,6 @@
+import { databaseUnavailable } from '@tdk/api';
 import { AppError, errorBody, isAppError } from '@tdk/core';
+import { isDatabaseUnavailable } from '@tdk/db';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { requestIdOf } from './request-context';
 
@@ -24,6 +26,10 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     error = new AppError('payload_too_large', 'The request body is too large.');
   else if (type === 'encoding.unsupported' || type === 'charset.unsupported')
     error = new AppError('unsupported_media_type', 'The request body encoding is not supported.');
+  else if (isClientFault(err))
+    // e.g. a body that does not decompress as its Content-Encoding says, or a path that does not decode
+    error = new AppError('invalid_input', 'The request could not be read.');
+  else if (isDatabaseUnavailable(err)) error = databaseUnavailable();
   else {
     req.log.error({ err }, 'unhandled error');
     error = new AppError(
@@ -33,6 +39,12 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   if (res.headersSent) return res.end();
   sendError(res, error, requestId);
+};
+
+/** Refusals of body-parser and the router carry a 4xx `status`: the request, not the server, is at fault. */
+const isClientFault = (err: unknown): boolean => {
+  const { status } = err as { status?: unknown };
+  return typeof status === 'number' && status >= 400 && status < 500;
 };
 
 /**

@@ -1,5 +1,8 @@
+import { AppError } from '@tdk/core';
 import { parse } from 'cookie';
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import { sendError } from './errors';
+import { requestIdOf } from './request-context';
 
 /** The admin app's session cookie. API clients send the same token as `Authorization: Bearer`. */
 export const sessionCookieName = 'tdk_session';
@@ -28,3 +31,22 @@ export function sessionCookieFor(req: Request, res: Response) {
     },
   };
 }
+
+/** The header the admin app sends with every request (any value): see `csrfGuard`. */
+const csrfHeader = 'x-tdk-csrf';
+
+/**
+ * A write signed in by the session cookie must carry `X-TDK-CSRF`: a cross-site form cannot send a
+ * header, and a cross-site script cannot without a CORS preflight this server never grants. Bearer
+ * requests carry no ambient credential, so API clients are unaffected.
+ */
+export const csrfGuard: RequestHandler = (req, res, next) => {
+  const safe = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
+  const byCookie = !req.get('authorization') && credentialOf(req) !== undefined;
+  if (safe || !byCookie || req.get(csrfHeader)) return next();
+  sendError(
+    res,
+    new AppError('forbidden', `Requests signed in by cookie must send the ${csrfHeader} header.`),
+    requestIdOf(req),
+  );
+};

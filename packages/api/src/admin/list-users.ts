@@ -1,7 +1,44 @@
+import type { Role, TierName, UserStatus } from '@tdk/core';
+import type { Database } from '@tdk/db';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { userDto, ZUser } from '../auth/schemas';
-import { decodeCursor, toPage, ZPageInput } from '../pagination';
+import { atMs, decodeCursor, olderThan, toPage, ZPageInput } from '../pagination';
 import { adminProcedure } from '../trpc';
+
+interface UserFilter {
+  /** Part of an email, or a user id. */
+  query?: string | undefined;
+  tier?: TierName | undefined;
+  status?: UserStatus | undefined;
+  role?: Role | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** Accounts matching the filter, newest first, one keyset page. */
+export async function findUsers(db: Kysely<Database>, filter: UserFilter) {
+  let q = db.selectFrom('app_user').selectAll();
+  if (filter.query) {
+    const term = filter.query.trim().toLowerCase();
+    q = q.where((eb) =>
+      eb.or([
+        eb('email', 'like', `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`),
+        eb('id', '=', filter.query ?? ''),
+      ]),
+    );
+  }
+  if (filter.tier) q = q.where('tier', '=', filter.tier);
+  if (filter.status) q = q.where('status', '=', filter.status);
+  if (filter.role) q = q.where('role', '=', filter.role);
+  if (filter.cursor) q = q.where(olderThan(decodeCursor(filter.cursor), 'created_at', 'id'));
+  const rows = await q
+    .orderBy(atMs('created_at'), 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1)
+    .execute();
+  return toPage(rows, filter.limit, (u) => ({ at: u.created_at, id: u.id }));
+}
 
 export const listUsers = adminProcedure
   .meta({
@@ -15,27 +52,6 @@ export const listUsers = adminProcedure
   )
   .output(z.object({ items: z.array(ZUser), next_cursor: z.string().nullable() }))
   .query(async ({ ctx, input }) => {
-    let q = ctx.services.db.selectFrom('app_user').selectAll();
-    if (input.query) {
-      const term = input.query.trim().toLowerCase();
-      q = q.where((eb) =>
-        eb.or([
-          eb('email', 'like', `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`),
-          eb('id', '=', input.query ?? ''),
-        ]),
-      );
-    }
-    if (input.cursor) {
-      const c = decodeCursor(input.cursor);
-      q = q.where((eb) =>
-        eb.or([eb('created_at', '<', c.at), eb.and([eb('created_at', '=', c.at), eb('id', '<', c.id)])]),
-      );
-    }
-    const rows = await q
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(input.limit + 1)
-      .execute();
-    const page = toPage(rows, input.limit, (u) => ({ at: u.created_at, id: u.id }));
+    const page = await findUsers(ctx.services.db, input);
     return { items: page.items.map(userDto), next_cursor: page.next_cursor };
   });

@@ -1,10 +1,11 @@
-import { AppError, normaliseEmail } from '@tdk/core';
+import { AppError, normaliseEmail, type Role } from '@tdk/core';
+import type { z } from 'zod';
 import { recordAudit } from '../audit/record';
-import { publicProcedure } from '../trpc';
+import { type Context, publicProcedure } from '../trpc';
 import { rateLimited } from './limits';
 import { decoyPasswordHash, verifyPassword } from './passwords';
 import { sessionDto, userDto, ZCredentials, ZSignedIn } from './schemas';
-import { createSession } from './sessions';
+import { createSession, type IssuedSession, type UserRow } from './sessions';
 
 // One answer for "no such email" and "wrong password": the response must not reveal which.
 const invalidCredentials = () => new AppError('invalid_credentials', 'The email or password is not correct.');
@@ -29,76 +30,92 @@ export const login = publicProcedure
   .input(ZCredentials)
   .output(ZSignedIn)
   .mutation(async ({ ctx, input }) => {
-    const { db, auth, authLimits } = ctx.services;
-    const settings = auth.login;
-    let email: string;
-    try {
-      email = normaliseEmail(input.email);
-    } catch {
-      throw invalidCredentials();
-    }
-    const ip = ctx.ip ?? 'unknown';
-    const emailKey = `${email}|${ip}`;
-
-    const [byEmail, byIp] = await Promise.all([
-      authLimits.loginByEmailAndIp.get(emailKey),
-      authLimits.loginByIp.get(ip),
-    ]);
-    if (byIp && byIp.consumedPoints > settings.ipFailsPerDay) {
-      throw rateLimited('Too many failed sign-ins from this address. Try again later.', byIp.msBeforeNext);
-    }
-    const fails = byEmail?.consumedPoints ?? 0;
-    if (byEmail && fails >= settings.maxConsecutiveFails) {
-      throw rateLimited('Too many failed sign-ins for this account. Try again later.', byEmail.msBeforeNext);
-    }
-    if (fails >= settings.freeAttempts) {
-      const delay = Math.min(
-        settings.delayBaseMs * 2 ** (fails - settings.freeAttempts),
-        settings.maxDelayMs,
-      );
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-
-    const user = await db.selectFrom('app_user').selectAll().where('email', '=', email).executeTakeFirst();
-    const passwordOk = await verifyPassword(
-      user?.password_hash ?? (await decoyPasswordHash()),
-      input.password,
-    );
-
-    if (!user || !passwordOk) {
-      const failed = await authLimits.loginByEmailAndIp.penalty(emailKey);
-      if (failed.consumedPoints >= settings.maxConsecutiveFails) {
-        await authLimits.loginByEmailAndIp.block(emailKey, settings.blockSeconds);
-      }
-      await authLimits.loginByIp.penalty(ip);
-      await recordAudit(db, ctx, {
-        actor: { type: 'anonymous' },
-        action: 'auth.login_failed',
-        ...(user ? { target: { type: 'user', id: user.id } } : {}),
-        details: { email, consecutive_failures: failed.consumedPoints },
-      });
-      throw invalidCredentials();
-    }
-    if (user.status !== 'active') {
-      await recordAudit(db, ctx, {
-        actor: { type: 'user', id: user.id },
-        action: 'auth.login_refused',
-        target: { type: 'user', id: user.id },
-        details: { reason: 'suspended' },
-      });
-      throw new AppError('account_suspended', 'This account is suspended. Contact support.');
-    }
-
-    await authLimits.loginByEmailAndIp.delete(emailKey);
-    const session = await db.transaction().execute(async (trx) => {
-      const issued = await createSession(trx, user.id, ctx, auth.sessionTtlMs);
-      await recordAudit(trx, ctx, {
-        actor: { type: 'user', id: user.id },
-        action: 'auth.login',
-        target: { type: 'user', id: user.id },
-      });
-      return issued;
-    });
-    ctx.sessionCookie.set(session.token, session.expiresAt);
+    const { user, session } = await signIn(ctx, input);
     return { user: userDto(user), session: sessionDto(session) };
   });
+
+/**
+ * Checks the credentials, starts a session and sets the session cookie. With `requiredRole`, an
+ * account without that role is refused (audited) before any session exists: the admin app's sign-in.
+ */
+export async function signIn(
+  ctx: Context,
+  input: z.infer<typeof ZCredentials>,
+  requiredRole?: Role,
+): Promise<{ user: UserRow; session: IssuedSession }> {
+  const { db, auth, authLimits } = ctx.services;
+  const settings = auth.login;
+  let email: string;
+  try {
+    email = normaliseEmail(input.email);
+  } catch {
+    throw invalidCredentials();
+  }
+  const ip = ctx.ip ?? 'unknown';
+  const emailKey = `${email}|${ip}`;
+
+  const [byEmail, byIp] = await Promise.all([
+    authLimits.loginByEmailAndIp.get(emailKey),
+    authLimits.loginByIp.get(ip),
+  ]);
+  if (byIp && byIp.consumedPoints > settings.ipFailsPerDay) {
+    throw rateLimited('Too many failed sign-ins from this address. Try again later.', byIp.msBeforeNext);
+  }
+  const fails = byEmail?.consumedPoints ?? 0;
+  if (byEmail && fails >= settings.maxConsecutiveFails) {
+    throw rateLimited('Too many failed sign-ins for this account. Try again later.', byEmail.msBeforeNext);
+  }
+  if (fails >= settings.freeAttempts) {
+    const delay = Math.min(settings.delayBaseMs * 2 ** (fails - settings.freeAttempts), settings.maxDelayMs);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+
+  const user = await db.selectFrom('app_user').selectAll().where('email', '=', email).executeTakeFirst();
+  const passwordOk = await verifyPassword(user?.password_hash ?? (await decoyPasswordHash()), input.password);
+
+  if (!user || !passwordOk) {
+    const failed = await authLimits.loginByEmailAndIp.penalty(emailKey);
+    if (failed.consumedPoints >= settings.maxConsecutiveFails) {
+      await authLimits.loginByEmailAndIp.block(emailKey, settings.blockSeconds);
+    }
+    await authLimits.loginByIp.penalty(ip);
+    await recordAudit(db, ctx, {
+      actor: { type: 'anonymous' },
+      action: 'auth.login_failed',
+      ...(user ? { target: { type: 'user', id: user.id } } : {}),
+      details: { email, consecutive_failures: failed.consumedPoints },
+    });
+    throw invalidCredentials();
+  }
+  if (user.status !== 'active') {
+    await recordAudit(db, ctx, {
+      actor: { type: 'user', id: user.id },
+      action: 'auth.login_refused',
+      target: { type: 'user', id: user.id },
+      details: { reason: 'suspended' },
+    });
+    throw new AppError('account_suspended', 'This account is suspended. Contact support.');
+  }
+  if (requiredRole && user.role !== requiredRole) {
+    await recordAudit(db, ctx, {
+      actor: { type: 'user', id: user.id },
+      action: 'auth.login_refused',
+      target: { type: 'user', id: user.id },
+      details: { reason: `not_${requiredRole}` },
+    });
+    throw new AppError('forbidden', `This needs an ${requiredRole} account.`);
+  }
+
+  await authLimits.loginByEmailAndIp.delete(emailKey);
+  const session = await db.transaction().execute(async (trx) => {
+    const issued = await createSession(trx, user.id, ctx, auth.sessionTtlMs);
+    await recordAudit(trx, ctx, {
+      actor: { type: 'user', id: user.id },
+      action: 'auth.login',
+      target: { type: 'user', id: user.id },
+    });
+    return issued;
+  });
+  ctx.sessionCookie.set(session.token, session.expiresAt);
+  return { user, session };
+}

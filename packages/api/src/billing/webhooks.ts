@@ -1,6 +1,7 @@
-import { AppError, BillingSignatureError, type BillingWebhookEvent } from '@tdk/core';
+import { AppError, assertStorableInput, BillingSignatureError, type BillingWebhookEvent } from '@tdk/core';
 import type { Database } from '@tdk/db';
 import type { Transaction } from 'kysely';
+import { z } from 'zod';
 import { recordAudit } from '../audit/record';
 import type { Services } from '../services';
 
@@ -33,6 +34,11 @@ export async function handleStripeWebhook(
     if (!(error instanceof BillingSignatureError)) throw error;
     throw new AppError('invalid_signature', error.message);
   }
+  // Signed, yet checked all the same: a malformed event is refused whole (400) rather than failing halfway.
+  if (!ZEvent.safeParse(event).success) {
+    throw new AppError('invalid_input', 'The event is not shaped like a Stripe event.');
+  }
+  assertStorableInput(event);
   const audit = { ip: request.ip, userAgent: request.userAgent };
   return services.db.transaction().execute(async (trx) => {
     const fresh = await trx
@@ -60,6 +66,23 @@ export async function handleStripeWebhook(
   });
 }
 
+/** What TDK reads of an event, typed as Stripe sends it; an event otherwise shaped is refused whole. */
+const ZEvent = z.object({
+  id: z.string().min(1),
+  type: z.string(),
+  data: z.object({
+    object: z.looseObject({
+      id: z.string().nullish(),
+      customer: z.string().nullish(),
+      status: z.string().nullish(),
+      currency: z.string().nullish(),
+      period_start: z.number().nullish(),
+      created: z.number().nullish(),
+      amount_due: z.number().nullish(),
+    }),
+  }),
+});
+
 const invoiceStatusOf: Record<string, string> = {
   'invoice.created': 'draft',
   'invoice.finalized': 'open',
@@ -84,8 +107,12 @@ async function applyInvoice(
     .executeTakeFirst();
   if (!account) return 'ignored';
   const periodStart = new Date(Number(invoice.period_start ?? invoice.created) * 1000);
+  const due = Math.trunc(Number(invoice.amount_due ?? 0));
+  if (Number.isNaN(periodStart.getTime()) || !Number.isSafeInteger(due)) {
+    throw new AppError('invalid_input', 'The invoice has no valid period or amount due.');
+  }
   const period = periodStart.toISOString().slice(0, 7);
-  const amountDue = BigInt(Math.trunc(Number(invoice.amount_due ?? 0)));
+  const amountDue = BigInt(due);
   await trx
     .insertInto('billing_period')
     .values({

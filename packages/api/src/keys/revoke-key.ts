@@ -3,21 +3,25 @@ import type { Database } from '@tdk/db';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { recordAudit } from '../audit/record';
+import type { Services } from '../services';
 import { signedInProcedure } from '../trpc';
 import { apiKeyDto, ZApiKey, ZKeyWithSecret } from './schemas';
 import { generateKeySecret, hashKeySecret, keyHint } from './secret';
 
 const ZKeyId = z.object({ id: z.string().max(64) });
 
-/** The caller's own key, locked for the change; anyone else's is "not found". */
-async function ownKeyForUpdate(trx: Transaction<Database>, userId: string, id: string) {
-  const key = await trx
-    .selectFrom('api_key')
-    .selectAll()
-    .where('id', '=', id)
-    .where('user_id', '=', userId)
-    .forUpdate()
-    .executeTakeFirst();
+/** Who asks for a key change, and from where: recorded in the audit log. */
+interface KeyChangeOrigin {
+  ip: string | undefined;
+  userAgent: string | undefined;
+  actorId: string;
+}
+
+/** The key, locked for the change. With `ownerId`, only that account's key: anyone else's is "not found". */
+async function keyForUpdate(trx: Transaction<Database>, id: string, ownerId: string | undefined) {
+  let q = trx.selectFrom('api_key').selectAll().where('id', '=', id);
+  if (ownerId) q = q.where('user_id', '=', ownerId);
+  const key = await q.forUpdate().executeTakeFirst();
   if (!key) throw new AppError('not_found', `No API key ${id}.`);
   const wallet = await trx
     .selectFrom('wallet')
@@ -25,6 +29,73 @@ async function ownKeyForUpdate(trx: Transaction<Database>, userId: string, id: s
     .where('id', '=', key.wallet_id)
     .executeTakeFirstOrThrow();
   return { key, wallet };
+}
+
+/** The audit details of a change to someone else's key (an admin's): whose key it was. */
+const ownerDetails = (origin: KeyChangeOrigin, key: { user_id: string }) =>
+  origin.actorId === key.user_id ? {} : { owner_id: key.user_id };
+
+/** Revokes a key (audited); calls with it fail from now on. Revoking a revoked key changes nothing. */
+export async function revokeApiKey(
+  services: Services,
+  origin: KeyChangeOrigin,
+  keyId: string,
+  ownerId?: string,
+) {
+  const result = await services.db.transaction().execute(async (trx) => {
+    const { key, wallet } = await keyForUpdate(trx, keyId, ownerId);
+    if (key.status === 'revoked') return { key, wallet };
+    const revoked = await trx
+      .updateTable('api_key')
+      .set({ status: 'revoked', revoked_at: new Date() })
+      .where('id', '=', key.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(trx, origin, {
+      actor: { type: 'user', id: origin.actorId },
+      action: 'key.revoked',
+      target: { type: 'api_key', id: key.id },
+      details: ownerDetails(origin, key),
+    });
+    return { key: revoked, wallet };
+  });
+  services.apiKeys.evict(result.key.id);
+  return result;
+}
+
+/** A new secret for the same key and wallet (audited); the old one works for `graceSeconds` more. */
+export async function rollApiKey(
+  services: Services,
+  origin: KeyChangeOrigin,
+  keyId: string,
+  graceSeconds: number,
+  ownerId?: string,
+) {
+  const secret = generateKeySecret(services.keyEnvironment);
+  const result = await services.db.transaction().execute(async (trx) => {
+    const { key, wallet } = await keyForUpdate(trx, keyId, ownerId);
+    if (key.status === 'revoked') throw new AppError('conflict', 'A revoked key cannot be rolled.');
+    const rolled = await trx
+      .updateTable('api_key')
+      .set({
+        secret_hash: hashKeySecret(secret),
+        hint: keyHint(secret),
+        previous_secret_hash: key.secret_hash,
+        previous_secret_expires_at: new Date(Date.now() + graceSeconds * 1000),
+      })
+      .where('id', '=', key.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(trx, origin, {
+      actor: { type: 'user', id: origin.actorId },
+      action: 'key.rolled',
+      target: { type: 'api_key', id: key.id },
+      details: { grace_seconds: graceSeconds, ...ownerDetails(origin, key) },
+    });
+    return { key: rolled, wallet };
+  });
+  services.apiKeys.evict(result.key.id);
+  return { ...result, secret };
 }
 
 export const revokeKey = signedInProcedure
@@ -41,24 +112,13 @@ export const revokeKey = signedInProcedure
   .input(ZKeyId)
   .output(ZApiKey)
   .mutation(async ({ ctx, input }) => {
-    const result = await ctx.services.db.transaction().execute(async (trx) => {
-      const { key, wallet } = await ownKeyForUpdate(trx, ctx.user.id, input.id);
-      if (key.status === 'revoked') return { key, wallet };
-      const revoked = await trx
-        .updateTable('api_key')
-        .set({ status: 'revoked', revoked_at: new Date() })
-        .where('id', '=', key.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await recordAudit(trx, ctx, {
-        actor: { type: 'user', id: ctx.user.id },
-        action: 'key.revoked',
-        target: { type: 'api_key', id: key.id },
-      });
-      return { key: revoked, wallet };
-    });
-    ctx.services.apiKeys.evict(result.key.id);
-    return apiKeyDto(result.key, result.wallet);
+    const { key, wallet } = await revokeApiKey(
+      ctx.services,
+      { ...ctx, actorId: ctx.user.id },
+      input.id,
+      ctx.user.id,
+    );
+    return apiKeyDto(key, wallet);
   });
 
 export const rollKey = signedInProcedure
@@ -84,29 +144,12 @@ export const rollKey = signedInProcedure
   )
   .output(ZKeyWithSecret)
   .mutation(async ({ ctx, input }) => {
-    const secret = generateKeySecret(ctx.services.keyEnvironment);
-    const result = await ctx.services.db.transaction().execute(async (trx) => {
-      const { key, wallet } = await ownKeyForUpdate(trx, ctx.user.id, input.id);
-      if (key.status === 'revoked') throw new AppError('conflict', 'A revoked key cannot be rolled.');
-      const rolled = await trx
-        .updateTable('api_key')
-        .set({
-          secret_hash: hashKeySecret(secret),
-          hint: keyHint(secret),
-          previous_secret_hash: key.secret_hash,
-          previous_secret_expires_at: new Date(Date.now() + input.grace_seconds * 1000),
-        })
-        .where('id', '=', key.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await recordAudit(trx, ctx, {
-        actor: { type: 'user', id: ctx.user.id },
-        action: 'key.rolled',
-        target: { type: 'api_key', id: key.id },
-        details: { grace_seconds: input.grace_seconds },
-      });
-      return { key: rolled, wallet };
-    });
-    ctx.services.apiKeys.evict(result.key.id);
-    return { key: apiKeyDto(result.key, result.wallet), secret };
+    const { key, wallet, secret } = await rollApiKey(
+      ctx.services,
+      { ...ctx, actorId: ctx.user.id },
+      input.id,
+      input.grace_seconds,
+      ctx.user.id,
+    );
+    return { key: apiKeyDto(key, wallet), secret };
   });

@@ -58,6 +58,8 @@ export function createLocalMarketplace(options: LocalMarketplaceOptions): LocalM
       return rows.map(toListing);
     },
     async getAgent(idOrName) {
+      // Postgres text cannot hold NUL, so no agent is named with one (and asking would be an error).
+      if (idOrName.includes('\0')) return undefined;
       const hit = recent.get(idOrName);
       if (hit && hit.until > Date.now()) return hit.listing;
       const row = await db

@@ -8,6 +8,7 @@ import {
   type SolanaPort,
   splitPrice,
   type UsdcTransfer,
+  unstorableInput,
 } from '@tdk/core';
 import { type AgentInvoker, tettoContext } from '../agent-endpoint';
 import { createSchemaValidator } from '../schemas';
@@ -280,6 +281,9 @@ function parseBody(raw: string): Record<string, unknown> {
     refuse(400, 'Malformed JSON');
   }
   if (!isRecord(body)) refuse(400, 'Expected a JSON object');
+  // Refused as on TDK's other doors: deep nesting would overflow whatever reads it next (String(), JSON.stringify).
+  const issue = unstorableInput(body);
+  if (issue) refuse(400, `Invalid body: ${issue.path} ${issue.message}`);
   return body;
 }
 

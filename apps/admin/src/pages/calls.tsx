@@ -1,0 +1,229 @@
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { type Inputs, type Outputs, trpc } from '../api';
+import { dateTime, short, sol, usd } from '../format';
+import { Link } from '../router';
+import { Field, Json, Loaded, Page, Pager, Status, useCursor } from '../ui';
+
+type CallFilter = Omit<Inputs['admin']['calls']['list'], 'cursor' | 'limit'>;
+type CallEvent = Outputs['admin']['calls']['get']['events'][number];
+
+const statuses = ['queued', 'paying', 'running', 'succeeded', 'failed'] as const;
+const finished = (status: string) => status === 'succeeded' || status === 'failed';
+
+export function CallsPage() {
+  const [filter, setFilter] = useState<CallFilter>({});
+  const agents = useQuery({
+    queryKey: ['admin.agents.list', 'all'],
+    queryFn: () => trpc.admin.agents.list.query({ limit: 200 }),
+  });
+  return (
+    <Page title="Calls">
+      <search className="filters" aria-label="Filter calls">
+        <Field label="Status">
+          {(id) => (
+            <select
+              id={id}
+              value={filter.status ?? ''}
+              onChange={(e) =>
+                setFilter({ ...filter, status: (e.target.value || undefined) as CallFilter['status'] })
+              }
+            >
+              <option value="">Any</option>
+              {statuses.map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Agent">
+          {(id) => (
+            <select
+              id={id}
+              value={filter.agent_id ?? ''}
+              onChange={(e) => setFilter({ ...filter, agent_id: e.target.value || undefined })}
+            >
+              <option value="">Any</option>
+              {agents.data?.items.map((a) => (
+                <option key={a.id} value={a.id}>
+                  {a.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </search>
+      <CallsTable key={JSON.stringify(filter)} filter={filter} />
+    </Page>
+  );
+}
+
+/** Recent calls, newest first; each links to its detail. Key it by its filter. */
+export function CallsTable({ filter }: { filter: CallFilter }) {
+  const pager = useCursor();
+  const input = { ...filter, cursor: pager.cursor, limit: 25 };
+  const calls = useQuery({
+    queryKey: ['admin.calls.list', input],
+    queryFn: () => trpc.admin.calls.list.query(input),
+    placeholderData: keepPreviousData,
+  });
+  return (
+    <Loaded query={calls} isEmpty={(d) => d.items.length === 0} empty="No calls.">
+      {(data) => (
+        <>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Call</th>
+                <th scope="col">Status</th>
+                <th scope="col">Customer</th>
+                <th scope="col">Agent</th>
+                <th scope="col">Cost</th>
+                <th scope="col">Latency</th>
+                <th scope="col">Transaction</th>
+                <th scope="col">Started</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.items.map((c) => (
+                <tr key={c.id}>
+                  <td>
+                    <Link to={`/calls/${c.id}`}>{short(c.id, 10)}</Link>
+                  </td>
+                  <td>
+                    <Status value={c.status} /> {c.error_code ? <code>{c.error_code}</code> : null}
+                  </td>
+                  <td>
+                    <Link to={`/customers/${c.user.id}`}>{c.user.email}</Link>
+                  </td>
+                  <td>{c.agent.name ?? short(c.agent.id)}</td>
+                  <td>{usd(c.cost.total)}</td>
+                  <td>{c.latency_ms === null ? '—' : `${c.latency_ms} ms`}</td>
+                  <td>
+                    <code title={c.tx_signature ?? undefined}>{short(c.tx_signature)}</code>
+                  </td>
+                  <td>{dateTime(c.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager pager={pager} nextCursor={data.next_cursor} />
+        </>
+      )}
+    </Loaded>
+  );
+}
+
+/**
+ * An open call's status changes as they happen (the `calls.events` subscription, resumed after the
+ * last event seen); when it finishes, the detail is read again for its result.
+ */
+function useLiveEvents(id: string, status: string | undefined, known: CallEvent[]) {
+  const queryClient = useQueryClient();
+  const [live, setLive] = useState<CallEvent[]>([]);
+  const lastSeq = known.at(-1)?.seq;
+  useEffect(() => {
+    if (!status || finished(status)) return;
+    const subscription = trpc.calls.events.subscribe(
+      { id, lastEventId: lastSeq === undefined ? null : String(lastSeq) },
+      {
+        onData: ({ data }) => {
+          setLive((events) => [...events, { seq: data.seq, status: data.status, at: data.at }]);
+          if (finished(data.status))
+            void queryClient.invalidateQueries({ queryKey: ['admin.calls.get', id] });
+        },
+      },
+    );
+    return () => subscription.unsubscribe();
+  }, [id, status, lastSeq, queryClient]);
+  return [...known, ...live.filter((e) => e.seq > (lastSeq ?? 0))];
+}
+
+export function CallDetailPage({ id }: { id: string }) {
+  const call = useQuery({
+    queryKey: ['admin.calls.get', id],
+    queryFn: () => trpc.admin.calls.get.query({ id }),
+  });
+  const events = useLiveEvents(id, call.data?.status, call.data?.events ?? []);
+  const status = events.at(-1)?.status ?? call.data?.status;
+  return (
+    <Page title="Call">
+      <p>
+        <Link to="/calls">← All calls</Link>
+      </p>
+      <Loaded query={call}>
+        {(c) => (
+          <>
+            <section className="card" aria-labelledby="receipt-title">
+              <h2 id="receipt-title">
+                Receipt <code>{c.id}</code>
+              </h2>
+              <dl className="facts">
+                <dt>Status</dt>
+                <dd aria-live="polite" data-testid="call-status">
+                  <Status value={status ?? c.status} />
+                  {status && !finished(status) ? <span className="muted"> live</span> : null}
+                </dd>
+                <dt>Customer</dt>
+                <dd>
+                  <Link to={`/customers/${c.user.id}`}>{c.user.email}</Link> (key <code>{c.api_key_id}</code>)
+                </dd>
+                <dt>Agent</dt>
+                <dd>{c.agent.name ?? c.agent.id}</dd>
+                <dt>Cost</dt>
+                <dd>
+                  {usd(c.cost.total)} billed = {usd(c.cost.agent)} agent + {usd(c.cost.markup)} markup;
+                  network fee {sol(c.network_fee_lamports)}
+                </dd>
+                <dt>Transaction</dt>
+                <dd>
+                  <code className="wrap">{c.tx_signature ?? '—'}</code>
+                </dd>
+                <dt>Receipt id</dt>
+                <dd>{c.receipt_id ? <code>{c.receipt_id}</code> : '—'}</dd>
+                <dt>Latency</dt>
+                <dd>{c.latency_ms === null ? '—' : `${c.latency_ms} ms`}</dd>
+                <dt>Started / finished</dt>
+                <dd>
+                  {dateTime(c.created_at)} / {dateTime(c.finished_at)}
+                </dd>
+              </dl>
+            </section>
+            {c.error ? (
+              <section className="card" aria-labelledby="error-title">
+                <h2 id="error-title">Error</h2>
+                <p>
+                  <code>{c.error.code}</code> {c.error.message}
+                </p>
+                {c.error.details ? <Json value={c.error.details} /> : null}
+              </section>
+            ) : null}
+            {c.result ? (
+              <section className="card" aria-labelledby="output-title">
+                <h2 id="output-title">Output</h2>
+                <Json value={c.result.output} />
+              </section>
+            ) : null}
+            {c.input !== null ? (
+              <section className="card" aria-labelledby="input-title">
+                <h2 id="input-title">Input</h2>
+                <Json value={c.input} />
+              </section>
+            ) : null}
+            <section className="card" aria-labelledby="events-title">
+              <h2 id="events-title">Status changes</h2>
+              <ol className="events">
+                {events.map((e) => (
+                  <li key={e.seq}>
+                    <Status value={e.status} /> {dateTime(e.at)}
+                    {e.error ? <span className="muted"> — {e.error.code}</span> : null}
+                  </li>
+                ))}
+              </ol>
+            </section>
+          </>
+        )}
+      </Loaded>
+    </Page>
+  );
+}

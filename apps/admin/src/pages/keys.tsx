@@ -1,0 +1,191 @@
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { type Inputs, type Outputs, trpc } from '../api';
+import { dateTime, short, sol, usd } from '../format';
+import { Link } from '../router';
+import { ConfirmButton, Field, Loaded, Page, Pager, Status, useCursor } from '../ui';
+
+type KeyFilter = Omit<Inputs['admin']['keys']['list'], 'cursor' | 'limit'>;
+type AdminKey = Outputs['admin']['keys']['list']['items'][number];
+
+export function KeysPage() {
+  const [query, setQuery] = useState('');
+  const [filter, setFilter] = useState<KeyFilter>({});
+  const search = (event: FormEvent) => {
+    event.preventDefault();
+    setFilter({ ...filter, query: query.trim() || undefined });
+  };
+  return (
+    <Page title="Keys and wallets">
+      <search aria-label="Find keys">
+        <form className="filters" onSubmit={search}>
+          <Field label="Key id or wallet address">
+            {(id) => <input id={id} type="search" value={query} onChange={(e) => setQuery(e.target.value)} />}
+          </Field>
+          <Field label="Status">
+            {(id) => (
+              <select
+                id={id}
+                value={filter.status ?? ''}
+                onChange={(e) =>
+                  setFilter({ ...filter, status: (e.target.value || undefined) as KeyFilter['status'] })
+                }
+              >
+                <option value="">Any</option>
+                <option value="active">active</option>
+                <option value="revoked">revoked</option>
+              </select>
+            )}
+          </Field>
+          <button type="submit" className="primary">
+            Search
+          </button>
+        </form>
+      </search>
+      {/* A new filter starts again at the first page. */}
+      <KeysTable key={JSON.stringify(filter)} filter={filter} showOwner />
+    </Page>
+  );
+}
+
+/** Keys with their wallets, balances and usage, and the admin's actions on each. Key it by its filter. */
+export function KeysTable({ filter, showOwner }: { filter: KeyFilter; showOwner?: boolean }) {
+  const pager = useCursor();
+  const input = { ...filter, cursor: pager.cursor, limit: 25 };
+  const keys = useQuery({
+    queryKey: ['admin.keys.list', input],
+    queryFn: () => trpc.admin.keys.list.query(input),
+    placeholderData: keepPreviousData,
+  });
+  return (
+    <Loaded query={keys} isEmpty={(d) => d.items.length === 0} empty="No keys.">
+      {(data) => (
+        <>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                {showOwner ? <th scope="col">Owner</th> : null}
+                <th scope="col">Status</th>
+                <th scope="col">Wallet</th>
+                <th scope="col">USDC</th>
+                <th scope="col">SOL</th>
+                <th scope="col">Calls today</th>
+                <th scope="col">Spend this month</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.items.map((k) => (
+                <tr key={k.id}>
+                  <td>
+                    {k.name}
+                    <br />
+                    <code title={k.id}>{k.hint}</code>
+                  </td>
+                  {showOwner ? (
+                    <td>
+                      <Link to={`/customers/${k.owner.id}`}>{k.owner.email}</Link>
+                    </td>
+                  ) : null}
+                  <td>
+                    <Status value={k.status} />
+                  </td>
+                  <td>
+                    <code title={k.wallet.address}>{short(k.wallet.address)}</code>
+                  </td>
+                  <td>{usd(k.balances.usdc)}</td>
+                  <td>{sol(k.balances.lamports)}</td>
+                  <td>{k.usage.today_calls}</td>
+                  <td>{usd(k.usage.month_spend)}</td>
+                  <td>{dateTime(k.last_used_at)}</td>
+                  <td>
+                    <KeyActions apiKey={k} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager pager={pager} nextCursor={data.next_cursor} />
+        </>
+      )}
+    </Loaded>
+  );
+}
+
+const graceChoices = [
+  { seconds: 0, label: 'at once' },
+  { seconds: 3600, label: 'in an hour' },
+  { seconds: 86_400, label: 'in a day' },
+];
+
+function KeyActions({ apiKey }: { apiKey: AdminKey }) {
+  const queryClient = useQueryClient();
+  const [grace, setGrace] = useState(0);
+  const [topUp, setTopUp] = useState<Outputs['admin']['keys']['topUp'] | null>(null);
+  const refresh = () => queryClient.invalidateQueries();
+  const revoked = apiKey.status === 'revoked';
+  const name = `${apiKey.name} (${apiKey.hint}) of ${apiKey.owner.email}`;
+  return (
+    <div className="row-actions">
+      <ConfirmButton
+        label="Revoke"
+        title={`Revoke ${name}?`}
+        confirmLabel="Revoke key"
+        danger
+        disabled={revoked}
+        onConfirm={() => trpc.admin.keys.revoke.mutate({ id: apiKey.id }).then(refresh)}
+      >
+        <p>Calls with this key fail from now on, on every server within a second. This cannot be undone.</p>
+      </ConfirmButton>
+      <ConfirmButton
+        label="Roll"
+        title={`Roll ${name}?`}
+        confirmLabel="Roll key"
+        disabled={revoked}
+        onConfirm={() => trpc.admin.keys.roll.mutate({ id: apiKey.id, grace_seconds: grace }).then(refresh)}
+      >
+        <p>
+          The current secret stops working; the key and its wallet stay. The new secret is shown to nobody:
+          the owner rolls the key again to get one.
+        </p>
+        <Field label="The current secret stops">
+          {(id) => (
+            <select id={id} value={grace} onChange={(e) => setGrace(Number(e.target.value))}>
+              {graceChoices.map((c) => (
+                <option key={c.seconds} value={c.seconds}>
+                  {c.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </ConfirmButton>
+      <ConfirmButton
+        label="Top up"
+        title={`Top up the wallet of ${name}?`}
+        confirmLabel="Top up from the treasury"
+        disabled={revoked}
+        onConfirm={() =>
+          trpc.admin.keys.topUp.mutate({ id: apiKey.id }).then((result) => {
+            setTopUp(result);
+            return refresh();
+          })
+        }
+      >
+        <p>
+          Sends USDC and SOL from the treasury: the wallet's initial funding if it never got it, else a refill
+          to its tier's level when it is under the tier's threshold.
+        </p>
+      </ConfirmButton>
+      {topUp ? (
+        <output className="muted">
+          {topUp.kind === 'not_needed'
+            ? 'No top-up needed: the wallet is above its threshold.'
+            : `Sent ${usd(topUp.usdc)} and ${sol(topUp.lamports)}.`}
+        </output>
+      ) : null}
+    </div>
+  );
+}

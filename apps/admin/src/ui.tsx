@@ -1,0 +1,205 @@
+import type { UseQueryResult } from '@tanstack/react-query';
+import { type ReactNode, useId, useRef, useState } from 'react';
+import { errorInfo } from './api';
+
+export function Page({
+  title,
+  actions,
+  children,
+}: {
+  title: string;
+  actions?: ReactNode;
+  children: ReactNode;
+}) {
+  return (
+    <section aria-labelledby="page-title">
+      <header className="page-header">
+        <h1 id="page-title">{title}</h1>
+        {actions}
+      </header>
+      {children}
+    </section>
+  );
+}
+
+export function ErrorNote({ error }: { error: unknown }) {
+  const info = errorInfo(error);
+  return (
+    <p role="alert" className="error">
+      <strong>{info.message}</strong> <span className="muted">({info.code}</span>
+      {info.requestId ? <span className="muted">, request {info.requestId}</span> : null}
+      <span className="muted">)</span>
+    </p>
+  );
+}
+
+/** Loading, error and empty states of a query, so every page shows them the same way. */
+export function Loaded<T>({
+  query,
+  isEmpty,
+  empty,
+  children,
+}: {
+  query: UseQueryResult<T>;
+  isEmpty?: (data: T) => boolean;
+  empty?: string;
+  children: (data: T) => ReactNode;
+}) {
+  if (query.isPending)
+    return (
+      <p className="muted" aria-busy="true">
+        Loading…
+      </p>
+    );
+  if (query.isError) return <ErrorNote error={query.error} />;
+  if (isEmpty?.(query.data)) return <p className="empty">{empty ?? 'Nothing here yet.'}</p>;
+  return <>{children(query.data)}</>;
+}
+
+/** Keyset pages: the cursors seen so far, so "Previous" goes back without the server keeping state. */
+export function useCursor() {
+  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
+  return {
+    cursor: cursors.at(-1),
+    page: cursors.length,
+    next: (cursor: string) => setCursors((c) => [...c, cursor]),
+    previous: () => setCursors((c) => (c.length > 1 ? c.slice(0, -1) : c)),
+    reset: () => setCursors([undefined]),
+  };
+}
+
+export function Pager({
+  pager,
+  nextCursor,
+}: {
+  pager: ReturnType<typeof useCursor>;
+  nextCursor: string | null | undefined;
+}) {
+  if (pager.page === 1 && !nextCursor) return null;
+  return (
+    <nav className="pager" aria-label="Pages">
+      <button type="button" onClick={pager.previous} disabled={pager.page === 1}>
+        Previous
+      </button>
+      <span>Page {pager.page}</span>
+      <button type="button" onClick={() => nextCursor && pager.next(nextCursor)} disabled={!nextCursor}>
+        Next
+      </button>
+    </nav>
+  );
+}
+
+export function Tile({
+  label,
+  value,
+  detail,
+  alert,
+}: {
+  label: string;
+  value: ReactNode;
+  detail?: ReactNode;
+  alert?: boolean;
+}) {
+  return (
+    <section className={alert ? 'tile tile-alert' : 'tile'} aria-label={label}>
+      <div className="tile-label">{label}</div>
+      <div className="tile-value">{value}</div>
+      {detail ? <div className="tile-detail">{detail}</div> : null}
+    </section>
+  );
+}
+
+export function Status({ value }: { value: string }) {
+  return <span className={`badge badge-${value}`}>{value}</span>;
+}
+
+export function Json({ value }: { value: unknown }) {
+  return <pre className="json">{JSON.stringify(value, null, 2)}</pre>;
+}
+
+/** A labelled form control: the label is tied to the control for screen readers and clicks. */
+export function Field({
+  label,
+  hint,
+  children,
+}: {
+  label: string;
+  hint?: string;
+  children: (id: string) => ReactNode;
+}) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children(id)}
+      {hint ? <small className="muted">{hint}</small> : null}
+    </div>
+  );
+}
+
+/**
+ * A button that asks first, in a modal dialog (focus moves into it, Escape cancels), then runs the
+ * action and shows its outcome or error.
+ */
+export function ConfirmButton({
+  label,
+  title,
+  children,
+  confirmLabel,
+  danger,
+  onConfirm,
+  disabled,
+}: {
+  label: string;
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  onConfirm: () => Promise<unknown>;
+  disabled?: boolean;
+}) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const titleId = useId();
+  const confirm = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onConfirm();
+      dialog.current?.close();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className={danger ? 'danger' : undefined}
+        disabled={disabled}
+        onClick={() => {
+          setError(null);
+          dialog.current?.showModal();
+        }}
+      >
+        {label}
+      </button>
+      <dialog ref={dialog} aria-labelledby={titleId}>
+        <h2 id={titleId}>{title}</h2>
+        <div>{children}</div>
+        {error ? <ErrorNote error={error} /> : null}
+        <div className="dialog-actions">
+          <button type="button" onClick={() => dialog.current?.close()}>
+            Cancel
+          </button>
+          <button type="button" className={danger ? 'danger' : 'primary'} onClick={confirm} disabled={busy}>
+            {busy ? 'Working…' : confirmLabel}
+          </button>
+        </div>
+      </dialog>
+    </>
+  );
+}

@@ -1,0 +1,122 @@
+import { createRequire } from 'node:module';
+import type { OpenAPIObject } from 'trpc-to-openapi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../src/testing';
+import { fetchOpenApiDocument, resolve, restOperations, type Schema } from './support/openapi';
+import oasSchema from './support/openapi-3.1-schema.json';
+
+/**
+ * ajv is a dependency of @tdk/marketplace, not of this package: it is loaded from there, so the check
+ * needs no new dependency. `ajv/dist/2020` is ajv for JSON Schema 2020-12, the dialect of OpenAPI 3.1.
+ */
+const requireFromMarketplace = createRequire(import.meta.resolve('@tdk/marketplace'));
+interface Ajv {
+  addSchema(schema: unknown, key: string): Ajv;
+  compile(schema: unknown): unknown;
+  validate(schema: unknown, data: unknown): boolean;
+  validateSchema(schema: unknown): boolean;
+  errors?: unknown[] | null;
+}
+const { Ajv2020 } = requireFromMarketplace('ajv/dist/2020') as { Ajv2020: new (options: object) => Ajv };
+const addFormats = requireFromMarketplace('ajv-formats') as (ajv: Ajv) => Ajv;
+
+/**
+ * The served document passes an independent validator: the OpenAPI Initiative's own JSON Schema of
+ * OpenAPI 3.1 documents (`https://spec.openapis.org/oas/3.1/schema/2022-10-07`, vendored from the
+ * Apache-2.0 `openapi-spec-validator` package, whitespace reformatted) checked by ajv, plus what that
+ * schema leaves out: every Schema Object is valid JSON Schema 2020-12, every `$ref` resolves,
+ * operation ids are unique, and path templates match their declared parameters.
+ */
+describe('the OpenAPI document', () => {
+  let server: TestServer;
+  let doc: OpenAPIObject;
+  beforeAll(async () => {
+    server = await startTestServer('pglite-memory');
+    doc = await fetchOpenApiDocument(server.url);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const ajv = () => addFormats(new Ajv2020({ strict: false, allErrors: true }));
+
+  it('is a valid OpenAPI 3.1 document by the OpenAPI Initiative schema', () => {
+    // ajv honours $dynamicAnchor only at the root of a schema resource; used alone, this schema's
+    // `$dynamicRef: "#meta"` resolves to `#/$defs/schema`, so it is pointed there directly.
+    const schema = JSON.parse(
+      JSON.stringify(oasSchema).replaceAll('"$dynamicRef":"#meta"', '"$ref":"#/$defs/schema"'),
+    );
+    const validator = ajv();
+    const valid = validator.validate(schema, doc);
+    expect(validator.errors ?? [], JSON.stringify(validator.errors, null, 2)).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('has only Schema Objects that are valid JSON Schema 2020-12, and compile', () => {
+    const validator = ajv();
+    validator.addSchema(doc, 'openapi.json');
+    const pointers = schemaPointers(doc);
+    expect(pointers.length).toBeGreaterThan(20);
+    for (const pointer of pointers) {
+      const schema = resolvePointer(doc, pointer);
+      expect(validator.validateSchema(schema), `${pointer}: ${JSON.stringify(validator.errors)}`).toBe(true);
+      // Compiling also checks what the meta-schema cannot: patterns are regular expressions, $refs resolve.
+      expect(() => validator.compile({ $ref: `openapi.json#${pointer}` }), pointer).not.toThrow();
+    }
+  });
+
+  it('resolves every $ref', () => {
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1] as string);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of new Set(refs)) expect(() => resolve(doc, { $ref: ref }), ref).not.toThrow();
+  });
+
+  it('gives every operation a unique id, a success response, and exactly its path parameters', () => {
+    const operations = restOperations(doc);
+    const ids = operations.map((op) => op.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const op of operations) {
+      const templated = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      expect(op.pathParams.sort(), op.operationId).toEqual(templated.sort());
+      const item = doc.paths?.[op.path.replace(/^\/api/, '')] as Record<string, { responses?: object }>;
+      const statuses = Object.keys(item[op.method.toLowerCase()]?.responses ?? {});
+      expect(
+        statuses.some((s) => s.startsWith('2')),
+        op.operationId,
+      ).toBe(true);
+    }
+  });
+});
+
+/** JSON pointers to every Schema Object of the document: components, parameters, request and response bodies. */
+function schemaPointers(doc: OpenAPIObject): string[] {
+  const escapePart = (part: string) => part.replaceAll('~', '~0').replaceAll('/', '~1');
+  const pointer = (...parts: string[]) => `/${parts.map(escapePart).join('/')}`;
+  const found = Object.keys(doc.components?.schemas ?? {}).map((name) =>
+    pointer('components', 'schemas', name),
+  );
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const [method, op] of Object.entries(item as Record<string, OperationLike>)) {
+      (op.parameters ?? []).forEach((p, i) => {
+        if (p.schema) found.push(pointer('paths', path, method, 'parameters', String(i), 'schema'));
+      });
+      for (const type of Object.keys(op.requestBody?.content ?? {})) {
+        found.push(pointer('paths', path, method, 'requestBody', 'content', type, 'schema'));
+      }
+      for (const [status, response] of Object.entries(op.responses ?? {})) {
+        for (const type of Object.keys(response.content ?? {})) {
+          found.push(pointer('paths', path, method, 'responses', status, 'content', type, 'schema'));
+        }
+      }
+    }
+  }
+  return found;
+}
+
+interface OperationLike {
+  parameters?: Array<{ schema?: Schema }>;
+  requestBody?: { content?: Record<string, unknown> };
+  responses?: Record<string, { content?: Record<string, unknown> }>;
+}
+
+const resolvePointer = (doc: OpenAPIObject, pointer: string): Schema => resolve(doc, { $ref: `#${pointer}` });

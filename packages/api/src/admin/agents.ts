@@ -1,0 +1,82 @@
+import { AppError, isAppError } from '@tdk/core';
+import { agentListing } from '@tdk/marketplace';
+import { z } from 'zod';
+import { agentDto, ZAgent } from '../agents/schemas';
+import { recordAudit } from '../audit/record';
+import { callAgent } from '../calls/call-agent';
+import { ZCallAccepted, ZCallAnswer } from '../calls/schemas';
+import { atMs, decodeCursor, olderThan, toPage, ZPageInput } from '../pagination';
+import { adminProcedure } from '../trpc';
+
+/** The local marketplace's registry, disabled agents included, newest first. */
+export const listRegistry = adminProcedure
+  .input(z.object({ status: z.enum(['active', 'disabled']).optional(), ...ZPageInput }))
+  .output(z.object({ items: z.array(ZAgent), next_cursor: z.string().nullable() }))
+  .query(async ({ ctx, input }) => {
+    let q = ctx.services.db.selectFrom('agent').selectAll();
+    if (input.status) q = q.where('status', '=', input.status);
+    if (input.cursor) q = q.where(olderThan(decodeCursor(input.cursor), 'created_at', 'id'));
+    const rows = await q
+      .orderBy(atMs('created_at'), 'desc')
+      .orderBy('id', 'desc')
+      .limit(input.limit + 1)
+      .execute();
+    const page = toPage(rows, input.limit, (r) => ({ at: r.created_at, id: r.id }));
+    return {
+      items: page.items.map((row) => agentDto(agentListing(row, ctx.services.chain))),
+      next_cursor: page.next_cursor,
+    };
+  });
+
+/**
+ * "Try it": a real call, paid from one of the signed-in admin's own keys (chosen by id; see
+ * `admin.keys.createTestKey`), the same path as `POST /v1/call`. Audited with its call id.
+ */
+export const tryAgent = adminProcedure
+  .input(
+    z.object({
+      agent_id: z.string().min(1).max(200),
+      key_id: z.string().max(64),
+      input: z.unknown(),
+      async: z.boolean().default(false),
+    }),
+  )
+  .output(z.union([ZCallAnswer, ZCallAccepted]))
+  .mutation(async ({ ctx, input }) => {
+    const { db } = ctx.services;
+    const key = await db
+      .selectFrom('api_key')
+      .selectAll()
+      .where('id', '=', input.key_id)
+      .where('user_id', '=', ctx.user.id)
+      .executeTakeFirst();
+    if (!key) throw new AppError('not_found', `No API key ${input.key_id} of yours.`);
+    if (key.status === 'revoked') throw new AppError('api_key_revoked', 'This API key has been revoked.');
+    const [wallet, billing] = await Promise.all([
+      db.selectFrom('wallet').selectAll().where('id', '=', key.wallet_id).executeTakeFirstOrThrow(),
+      db
+        .selectFrom('billing_account')
+        .select('payment_status')
+        .where('user_id', '=', ctx.user.id)
+        .executeTakeFirst(),
+    ]);
+    const audit = (details: Record<string, unknown>) =>
+      recordAudit(db, ctx, {
+        actor: { type: 'user', id: ctx.user.id },
+        action: 'agent.tried',
+        target: { type: 'agent', id: input.agent_id },
+        details: { key_id: key.id, ...details },
+      });
+    try {
+      const { answer } = await callAgent(
+        ctx.services,
+        { key, wallet, user: ctx.user, paymentStatus: billing?.payment_status ?? 'ok' },
+        { agentId: input.agent_id, input: input.input, idempotencyKey: undefined, async: input.async },
+      );
+      await audit({ call_id: answer.id, status: answer.status });
+      return answer;
+    } catch (error) {
+      if (isAppError(error)) await audit({ error: error.code, call_id: error.details?.call_id ?? null });
+      throw error;
+    }
+  });
