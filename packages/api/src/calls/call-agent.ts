@@ -3,7 +3,6 @@ import {
   type AgentListing,
   AppError,
   type ChainError,
-  chainCostPostings,
   developerCost,
   type ErrorCode,
   formatUsd,
@@ -21,14 +20,13 @@ import { enqueueJob } from '@tdk/jobs';
 import { createSchemaValidator } from '@tdk/marketplace';
 import { recordBillableUsage } from '../billing/usage';
 import type { VerifiedKey } from '../keys/verifier';
-import { fundNewWallet, refillSoon, topUpIfLow } from '../money/funding';
+import { fundNewWallet, refillSoon, topUpIfLow, waitForRefill } from '../money/funding';
 import {
   bookTransaction,
   journalTransaction,
   type PlannedMovement,
   settleFailedSend,
 } from '../money/journal';
-import { recordMovement } from '../money/ledger';
 import { signerOf } from '../money/wallets';
 import type { Services } from '../services';
 import {
@@ -146,7 +144,7 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
     throw interruptedError(callId);
   }
   // Top-ups stay off this path: the chain refuses an overdraft by itself, and only then is the
-  // wallet refilled (once, by one request) and the payment tried again.
+  // wallet refilled (once, by one request; the others wait for it) and the payment tried again.
   // Each payment is written in the chain journal once signed, before it is sent; a payment that
   // surely moved nothing is dropped from it at once, one that may still land is left for recovery.
   const payAndCall = async () => {
@@ -175,8 +173,10 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
   try {
     paid = await payAndCall().catch(async (error: unknown) => {
       if (!isChainError(error) || error.code !== 'insufficient_funds') throw error;
+      // Refilled by this request, or by another one that got there first (waited for while it runs):
+      // pay once more. A wallet still short is refused by the chain again, before anything moves.
       const topUp = await topUpIfLow(services, caller.wallet);
-      if (topUp.usdc === 0n && topUp.lamports === 0n) throw error;
+      if (topUp.usdc === 0n && topUp.lamports === 0n) await waitForRefill(services.db, caller.wallet.id);
       return payAndCall();
     });
   } catch (error) {

@@ -1,12 +1,10 @@
 import {
   AppError,
   type Asset,
-  chainCostPostings,
   isChainError,
   ledgerAccount,
   type Movement,
   newId,
-  type Posting,
   topUpAmount,
   transferPostings,
 } from '@tdk/core';
@@ -220,6 +218,24 @@ export async function topUpIfLow(services: Services, wallet: WalletRow): Promise
         .where('id', '=', wallet.id)
         .execute();
     }
+  }
+}
+
+/** When another request (or the background refill) is topping the wallet up, waits for it to finish (at most `timeoutMs`). */
+export async function waitForRefill(
+  db: Kysely<Database>,
+  walletId: string,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { top_up_claimed_at } = await db
+      .selectFrom('wallet')
+      .select('top_up_claimed_at')
+      .where('id', '=', walletId)
+      .executeTakeFirstOrThrow();
+    if (!top_up_claimed_at || Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
