@@ -316,4 +316,33 @@ describe('limits and funds', () => {
     expect(over.body.error.details.resets_at).toMatch(/T00:00:00.000Z$/);
     expect(await countMovements(server, dev.walletId)).toBe(2);
   });
+
+  it('answers 402 once the monthly spend cap would be passed, and gives back the refused call', async () => {
+    // Free-tier calls to the memory agent cost 1,500 here: a cap of 3,000 holds two.
+    const capped = await startTestServer('pglite-memory', {
+      TDK_TIERS: JSON.stringify({ free: { monthlySpendCap: '3000' } }),
+    });
+    try {
+      const dev = await newDeveloper(capped);
+      const capApi = jsonClient(capped.url);
+      const call = () => capApi('POST', '/api/tdk/v1/call', { token: dev.apiKey, body: list });
+      expect((await call()).status).toBe(200);
+      expect((await call()).status).toBe(200);
+      const over = await call();
+      expect(over.status).toBe(402);
+      expect(over.body.error).toMatchObject({
+        code: 'spend_cap_exceeded',
+        details: { monthly_spend_cap: '3000' },
+      });
+      expect(await countMovements(capped, dev.walletId)).toBe(2);
+      // The refused call took neither spend nor one of the day's included calls.
+      const usage = await capApi('GET', '/api/tdk/usage/current', { token: dev.apiKey });
+      expect(usage.body).toMatchObject({
+        quota: { used_today: 2 },
+        spend: { this_month: 3000, remaining: 0 },
+      });
+    } finally {
+      await capped.stop();
+    }
+  });
 });

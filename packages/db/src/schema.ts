@@ -154,6 +154,8 @@ export interface CallTable {
   response: ColumnType<unknown, string | null | undefined, string | null>;
   /** An async call's input, for the job that runs it. */
   input: ColumnType<unknown, string | null | undefined, string | null>;
+  /** The seq of the call's latest event in `call_event`; the next event takes the next number. */
+  last_event_seq: Generated<number>;
   created_at: CreatedAt;
   finished_at: Date | null;
 }

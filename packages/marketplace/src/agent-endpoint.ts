@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { type AgentListing, agentTimeoutMs, type TettoContext } from '@tdk/core';
 import { createSchemaValidator } from './schemas';
 
@@ -29,37 +31,44 @@ export const tettoContext = (callerWallet: string, intentId: string): TettoConte
   version: protocolVersion,
 });
 
-export function createAgentInvoker(options: { fetch?: typeof fetch } = {}): AgentInvoker {
-  const fetchFn = options.fetch ?? fetch;
+/** An agent's answer above this is refused rather than read into memory. */
+const maxAnswerBytes = 5 * 1024 * 1024;
+
+/**
+ * Agents are called over node:http with keep-alive connections rather than `fetch`: on the paid
+ * call's path, undici's `fetch` cost about 0.9 ms of CPU per call against a local agent, this 0.1 ms.
+ */
+export function createAgentInvoker(): AgentInvoker {
   const schemas = createSchemaValidator();
+  const agents = {
+    'http:': new http.Agent({ keepAlive: true }),
+    'https:': new https.Agent({ keepAlive: true }),
+  };
 
   return async (agent, call) => {
     const timeoutMs = agent.timeout_ms ?? agentTimeoutMs[agent.agent_type];
-    let res: Response;
+    let answer: { status: number; text: string };
     try {
-      res = await fetchFn(agent.endpoint_url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(call),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      answer = await post(new URL(agent.endpoint_url), JSON.stringify(call), timeoutMs, agents);
     } catch (cause) {
-      const timedOut =
-        cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
-      return timedOut
-        ? failed('agent_timeout', `The agent did not answer within ${timeoutMs} ms.`, cause)
-        : failed('agent_failed', 'The agent could not be reached.', cause);
+      if (cause instanceof AgentTimeout) {
+        return failed('agent_timeout', `The agent did not answer within ${timeoutMs} ms.`, cause);
+      }
+      if (cause instanceof AnswerTooLarge) {
+        return failed('agent_failed', `The agent's answer is larger than ${maxAnswerBytes} bytes.`);
+      }
+      return failed('agent_failed', 'The agent could not be reached.', cause);
     }
-    const text = await res.text().catch(() => '');
+    const { status, text } = answer;
     let output: unknown;
     try {
       output = text ? JSON.parse(text) : undefined;
     } catch {
-      return failed('agent_failed', `The agent answered ${res.status} with a body that is not JSON.`);
+      return failed('agent_failed', `The agent answered ${status} with a body that is not JSON.`);
     }
-    if (!res.ok) {
+    if (status < 200 || status > 299) {
       const error = (output as { error?: unknown } | undefined)?.error;
-      const reason = typeof error === 'string' ? error : `HTTP ${res.status}`;
+      const reason = typeof error === 'string' ? error : `HTTP ${status}`;
       return failed('agent_failed', `The agent failed: ${reason.slice(0, 500)}`);
     }
     const [issue] = schemas.validate(agent.output_schema, output);
@@ -71,6 +80,54 @@ export function createAgentInvoker(options: { fetch?: typeof fetch } = {}): Agen
     }
     return { ok: true, output };
   };
+}
+
+class AgentTimeout extends Error {}
+class AnswerTooLarge extends Error {}
+
+/** POSTs JSON and reads the whole answer, all within `timeoutMs`; redirects are not followed. */
+function post(
+  url: URL,
+  body: string,
+  timeoutMs: number,
+  agents: Record<'http:' | 'https:', http.Agent>,
+): Promise<{ status: number; text: string }> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return Promise.reject(new TypeError(`unsupported agent URL scheme ${url.protocol}`));
+  }
+  const request = url.protocol === 'https:' ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    // Whichever comes first settles: the answer, or an error on the request or its response.
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: agents[url.protocol as 'http:' | 'https:'],
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxAnswerBytes) req.destroy(new AnswerTooLarge());
+          else chunks.push(chunk);
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', fail);
+      },
+    );
+    const timer = setTimeout(() => req.destroy(new AgentTimeout()), timeoutMs);
+    req.on('error', fail);
+    req.end(body);
+  });
 }
 
 const failed = (code: 'agent_failed' | 'agent_timeout', message: string, cause?: unknown): AgentAnswer => ({

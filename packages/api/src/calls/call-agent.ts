@@ -15,9 +15,10 @@ import {
   type PlannedPayment,
   transferPostings,
 } from '@tdk/core';
-import { isUniqueViolation } from '@tdk/db';
+import { type Database, isUniqueViolation } from '@tdk/db';
 import { enqueueJob } from '@tdk/jobs';
 import { createSchemaValidator } from '@tdk/marketplace';
+import type { Kysely } from 'kysely';
 import { recordBillableUsage } from '../billing/usage';
 import type { VerifiedKey } from '../keys/verifier';
 import { fundNewWallet, refillSoon, topUpIfLow, waitForRefill } from '../money/funding';
@@ -30,10 +31,10 @@ import {
 import { signerOf } from '../money/wallets';
 import type { Services } from '../services';
 import {
-  appendCallEvent,
   changeCallStatus,
   closeUnpaid,
   finishedStatuses,
+  insertCallEvent,
   interruptedError,
   markOutcomeUnknown,
   type StoredError,
@@ -314,24 +315,35 @@ async function openCall(
   const requestHash = hashRequest(agent.id, request);
   const { idempotencyKey } = request;
   const status = request.async ? 'queued' : 'paying';
+  const insert = (db: Kysely<Database>) =>
+    insertCallEvent(
+      db.with('changed', (qc) =>
+        qc
+          .insertInto('call')
+          .values({
+            id: callId,
+            api_key_id: caller.key.id,
+            user_id: caller.user.id,
+            agent_id: agent.id,
+            status,
+            idempotency_key: idempotencyKey ?? null,
+            request_hash: requestHash,
+            input: request.async ? JSON.stringify(request.input ?? null) : null,
+            last_event_seq: 1,
+          })
+          .returning(['id', 'last_event_seq']),
+      ),
+      status,
+    ).execute();
   try {
-    await services.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('call')
-        .values({
-          id: callId,
-          api_key_id: caller.key.id,
-          user_id: caller.user.id,
-          agent_id: agent.id,
-          status,
-          idempotency_key: idempotencyKey ?? null,
-          request_hash: requestHash,
-          input: request.async ? JSON.stringify(request.input ?? null) : null,
-        })
-        .execute();
-      await appendCallEvent(trx, callId, status);
-      if (request.async) await enqueueJob(trx, { kind: runCallJob, payload: { call_id: callId } });
-    });
+    if (request.async) {
+      await services.db.transaction().execute(async (trx) => {
+        await insert(trx);
+        await enqueueJob(trx, { kind: runCallJob, payload: { call_id: callId } });
+      });
+    } else {
+      await insert(services.db);
+    }
     return { callId };
   } catch (error) {
     if (!idempotencyKey || !isUniqueViolation(error)) throw error;
@@ -428,27 +440,32 @@ export async function recordPaidCall(
 ): Promise<void> {
   await services.db.transaction().execute(async (trx) => {
     await bookTransaction(trx, payment.signature, payment.lamportsSpent);
-    await trx
-      .updateTable('call')
-      .set({
-        status: 'answer' in outcome ? 'succeeded' : 'failed',
-        agent_cost: cost.agent.toString(),
-        markup: cost.markup.toString(),
-        developer_cost: cost.total.toString(),
-        network_fee: payment.lamportsSpent.toString(),
-        tx_signature: payment.signature,
-        receipt_id: callId,
-        latency_ms: outcome.latencyMs,
-        response_status: 'answer' in outcome ? 200 : outcome.error.status,
-        response: JSON.stringify(
-          'answer' in outcome ? { answer: outcome.answer } : { error: storedError(outcome.error) },
-        ),
-        finished_at: new Date(),
-      })
-      .where('id', '=', callId)
-      .execute();
-    if ('answer' in outcome) await appendCallEvent(trx, callId, 'succeeded');
-    else await appendCallEvent(trx, callId, 'failed', { error: storedError(outcome.error) });
+    const finished = await changeCallStatus(
+      trx,
+      callId,
+      'running',
+      'answer' in outcome ? 'succeeded' : 'failed',
+      {
+        set: {
+          agent_cost: cost.agent.toString(),
+          markup: cost.markup.toString(),
+          developer_cost: cost.total.toString(),
+          network_fee: payment.lamportsSpent.toString(),
+          tx_signature: payment.signature,
+          receipt_id: callId,
+          latency_ms: outcome.latencyMs,
+          response_status: 'answer' in outcome ? 200 : outcome.error.status,
+          response: JSON.stringify(
+            'answer' in outcome ? { answer: outcome.answer } : { error: storedError(outcome.error) },
+          ),
+          finished_at: new Date(),
+        },
+        ...('error' in outcome ? { data: { error: storedError(outcome.error) } } : {}),
+      },
+    );
+    // Its payment was just booked from the journal, which only the run that sent it, or recovery
+    // of a call left `running`, can do once.
+    if (!finished) throw new Error(`call ${callId} was not running when its payment was recorded`);
     // Billed calls are reported to Stripe from this record, written with the payment or not at all.
     await recordBillableUsage(trx, {
       userId: caller.user.id,

@@ -1,12 +1,12 @@
 import { AppError } from '@tdk/core';
 import type { CallStatus, CallTable, Database } from '@tdk/db';
-import { type Kysely, sql, type Transaction, type Updateable } from 'kysely';
+import type { Kysely, QueryCreator, Updateable } from 'kysely';
 
 // A call's status moves `queued` (async only) → `paying` (quota, spend cap, funds) → `running` (the
 // payment is sent and the agent called: the marketplace does both in one step) → `succeeded` or
-// `failed`. Every change is written with an event in `call_event`, in one transaction, so the event
-// streams replay each state in order. A call in `paying` has sent nothing; from `running` on, a
-// payment may exist, so it is never closed as unpaid by anyone but the run that sent it.
+// `failed`. Every change is written with an event in `call_event` by the same statement, so the
+// event streams replay each state in order. A call in `paying` has sent nothing; from `running` on,
+// a payment may exist, so it is never closed as unpaid by anyone but the run that sent it.
 
 export const finishedStatuses: readonly CallStatus[] = ['succeeded', 'failed'];
 
@@ -33,22 +33,32 @@ export const interruptedError = (callId: string) =>
     },
   );
 
-/** Appends the call's next event. Run it in the transaction that changed the call row, which holds its lock. */
-export async function appendCallEvent(
-  trx: Transaction<Database>,
-  callId: string,
+/** What the statement writing a call row passes on to its event: the row's id and new event number. */
+type ChangedCall = { changed: { id: string; last_event_seq: number } };
+
+/**
+ * Inserts the event of a call row change, numbered by the change itself: `db` carries the change
+ * as the CTE `changed` (an INSERT or UPDATE of the call returning `id, last_event_seq`), so the row
+ * and its event are written by one statement, or neither.
+ */
+export function insertCallEvent(
+  db: QueryCreator<Database & ChangedCall>,
   status: CallStatus,
   data: Record<string, unknown> = {},
-): Promise<void> {
-  await trx
+) {
+  return db
     .insertInto('call_event')
-    .values({
-      call_id: callId,
-      seq: sql<number>`(select coalesce(max(seq), 0) + 1 from call_event where call_id = ${callId})`,
-      status,
-      data: JSON.stringify(data),
-    })
-    .execute();
+    .columns(['call_id', 'seq', 'status', 'data'])
+    .expression((eb) =>
+      eb
+        .selectFrom('changed')
+        .select([
+          'changed.id',
+          'changed.last_event_seq',
+          eb.val(status).as('status'),
+          eb.cast<Record<string, unknown>>(eb.val(JSON.stringify(data)), 'jsonb').as('data'),
+        ]),
+    );
 }
 
 /**
@@ -62,17 +72,21 @@ export async function changeCallStatus(
   to: CallStatus,
   changes: { set?: Updateable<CallTable>; data?: Record<string, unknown> } = {},
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const changed = await trx
-      .updateTable('call')
-      .set({ ...changes.set, status: to })
-      .where('id', '=', callId)
-      .where('status', '=', from)
-      .returning('id')
-      .executeTakeFirst();
-    if (changed) await appendCallEvent(trx, callId, to, changes.data);
-    return changed !== undefined;
-  });
+  const event = await insertCallEvent(
+    db.with('changed', (qc) =>
+      qc
+        .updateTable('call')
+        .set((eb) => ({ ...changes.set, status: to, last_event_seq: eb('last_event_seq', '+', 1) }))
+        .where('id', '=', callId)
+        .where('status', '=', from)
+        .returning(['id', 'last_event_seq']),
+    ),
+    to,
+    changes.data,
+  )
+    .returning('seq')
+    .executeTakeFirst();
+  return event !== undefined;
 }
 
 /** A call that never paid fails with its error; its Idempotency-Key is free again for a retry. */

@@ -71,21 +71,54 @@ export async function reserveCall(
     });
   if (cap !== null && spend > cap) throw overCap();
 
-  // Each is one statement: insert the period's row, or count into it only while under the limit.
+  // One statement: count the call into the day's row only while under the limit and, only if that
+  // worked, add the spend to the month's row only while under the cap (each row inserted if missing).
   const limit = tier.includedCallsPerDay;
   const counted = await db
-    .insertInto('key_usage_period')
-    .values({ api_key_id: keyId, period: day, calls: 1 })
-    .onConflict((oc) =>
-      oc
-        .columns(['api_key_id', 'period'])
-        .doUpdateSet((eb) => ({ calls: eb('key_usage_period.calls', '+', 1) }))
-        // No limit (paid tiers): the integer column's maximum, a condition that always holds.
-        .where('key_usage_period.calls', '<', limit ?? 2_147_483_647),
+    .with('day', (qc) =>
+      qc
+        .insertInto('key_usage_period')
+        .values({ api_key_id: keyId, period: day, calls: 1 })
+        .onConflict((oc) =>
+          oc
+            .columns(['api_key_id', 'period'])
+            .doUpdateSet((eb) => ({ calls: eb('key_usage_period.calls', '+', 1) }))
+            // No limit (paid tiers): the integer column's maximum, a condition that always holds.
+            .where('key_usage_period.calls', '<', limit ?? 2_147_483_647),
+        )
+        .returning('calls'),
     )
-    .returning('calls')
-    .executeTakeFirst();
-  if (!counted) {
+    .with('month', (qc) =>
+      qc
+        .insertInto('key_usage_period')
+        .columns(['api_key_id', 'period', 'spend'])
+        .expression(
+          qc
+            .selectNoFrom((eb) => [
+              eb.val(keyId).as('api_key_id'),
+              eb.val(month).as('period'),
+              eb.cast<string>(eb.val(spend.toString()), 'int8').as('spend'),
+            ])
+            .where(({ exists, selectFrom }) => exists(selectFrom('day').select('calls'))),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['api_key_id', 'period'])
+            .doUpdateSet({ spend: sql`key_usage_period.spend + ${spend.toString()}::int8` })
+            .where(
+              cap === null
+                ? sql<boolean>`true`
+                : sql<boolean>`key_usage_period.spend + ${spend.toString()}::int8 <= ${cap.toString()}::int8`,
+            ),
+        )
+        .returning('spend'),
+    )
+    .selectNoFrom(({ exists, selectFrom }) => [
+      exists(selectFrom('day').select('calls')).as('day'),
+      exists(selectFrom('month').select('spend')).as('month'),
+    ])
+    .executeTakeFirstOrThrow();
+  if (!counted.day) {
     const tomorrow = new Date(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
     tomorrow.setUTCDate(tomorrow.getUTCDate() + 1);
     throw new AppError(
@@ -94,23 +127,7 @@ export async function reserveCall(
       { details: { included_calls_per_day: limit, resets_at: tomorrow.toISOString() } },
     );
   }
-
-  const reserved = await db
-    .insertInto('key_usage_period')
-    .values({ api_key_id: keyId, period: month, spend: spend.toString() })
-    .onConflict((oc) =>
-      oc
-        .columns(['api_key_id', 'period'])
-        .doUpdateSet({ spend: sql`key_usage_period.spend + ${spend.toString()}::int8` })
-        .where(
-          cap === null
-            ? sql<boolean>`true`
-            : sql<boolean>`key_usage_period.spend + ${spend.toString()}::int8 <= ${cap.toString()}::int8`,
-        ),
-    )
-    .returning('spend')
-    .executeTakeFirst();
-  if (!reserved) {
+  if (!counted.month) {
     await releaseCall(db, { keyId, day, month, spend: 0n });
     throw overCap();
   }

@@ -17,17 +17,17 @@ export interface MovementRecord {
 export async function recordMovement(db: Kysely<Database>, movement: MovementRecord): Promise<string> {
   assertBalanced(movement.postings);
   const id = movement.id ?? newId('movement');
+  // One statement: the movement and its postings land together (the foreign key is checked at its end).
   await db
-    .insertInto('ledger_movement')
-    .values({
-      id,
-      kind: movement.kind,
-      wallet_id: movement.walletId ?? null,
-      chain_signature: movement.chainSignature ?? null,
-      details: JSON.stringify(movement.details ?? {}),
-    })
-    .execute();
-  await db
+    .with('movement', (qc) =>
+      qc.insertInto('ledger_movement').values({
+        id,
+        kind: movement.kind,
+        wallet_id: movement.walletId ?? null,
+        chain_signature: movement.chainSignature ?? null,
+        details: JSON.stringify(movement.details ?? {}),
+      }),
+    )
     .insertInto('ledger_posting')
     .values(
       movement.postings.map((p) => ({

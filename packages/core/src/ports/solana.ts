@@ -147,7 +147,10 @@ export interface ChainAccount {
  */
 export interface ChainSnapshotStore {
   load(): Promise<ChainAccount[]>;
-  /** Saves the accounts a transaction wrote together with that transaction's record, atomically. */
+  /**
+   * Saves the accounts a transaction wrote together with that transaction's record, atomically (a
+   * landed transaction always wrote at least its fee payer); or accounts alone, e.g. an airdrop.
+   */
   save(accounts: ChainAccount[], transaction?: SavedTransaction): Promise<void>;
   /** A landed transaction saved earlier, e.g. before a restart. */
   transaction(signature: string): Promise<SavedTransaction | undefined>;

@@ -8,6 +8,7 @@ import * as m0006 from './0006_jobs';
 import * as m0007 from './0007_billing';
 import * as m0008 from './0008_call_lifecycle';
 import * as m0009 from './0009_chain_journal';
+import * as m0010 from './0010_call_event_counter';
 
 /**
  * Forward-only migrations, in order. Names never change once released; add a new file instead of
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_billing': m0007,
   '0008_call_lifecycle': m0008,
   '0009_chain_journal': m0009,
+  '0010_call_event_counter': m0010,
 };

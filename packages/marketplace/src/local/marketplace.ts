@@ -20,7 +20,6 @@ export interface LocalMarketplaceOptions {
   chain: SolanaPort;
   /** Receives the protocol fee of every payment. */
   protocolWallet: string;
-  fetch?: typeof fetch;
   /** How long a looked-up listing is reused before it is read again (every paid call looks one up). */
   listingTtlMs?: number;
 }
@@ -39,7 +38,7 @@ export type LocalMarketplace = MarketplacePort & {
  */
 export function createLocalMarketplace(options: LocalMarketplaceOptions): LocalMarketplace {
   const { db, chain } = options;
-  const invokeAgent = createAgentInvoker(options.fetch ? { fetch: options.fetch } : {});
+  const invokeAgent = createAgentInvoker();
   const toListing = (row: Selectable<AgentTable>) => agentListing(row, chain);
   const listingTtlMs = options.listingTtlMs ?? 1_000;
   const recent = new Map<string, { listing: AgentListing; until: number }>();
