@@ -1,20 +1,39 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KyselyPlugin } from 'kysely';
+import { measureKeyVerification } from './key-verification';
 import { type Measured, measure, type Target } from './load';
 import { profiled, summarise, summaryMarkdown } from './profile';
 import { createQueryTiming, type QueryTiming } from './queries';
-import { command, machine, type Row, resultsTable, revision, updateDocs } from './report';
+import {
+  command,
+  type KeyRow,
+  keyTable,
+  type LoadRow,
+  loadTable,
+  machine,
+  revision,
+  type SdkRow,
+  sdkTable,
+  updateDocs,
+} from './report';
+import type { Sampled } from './sample';
+import { compareSdk } from './sdk';
 import { type BenchTdk, type DatabaseKind, startBenchTdk } from './tdk';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 if (!(seconds > 0)) throw new Error(`BENCH_SECONDS must be a positive number of seconds (got ${seconds})`);
-const connectionCounts = process.env.BENCH_FULL === '1' ? [1, 10, 50] : [1, 10];
+const connectionCounts = [1, 10, 50];
+const sdkConcurrencies = [1, 10];
+// A verification takes microseconds to a millisecond: two seconds give thousands of samples or more.
+const keySeconds = Math.min(seconds, 2);
 const databases: DatabaseKind[] = process.env.BENCH_DATABASE_URL
   ? ['pglite-memory', 'postgres']
   : ['pglite-memory'];
 // The first seconds of load pay for JIT compilation and cold caches; no scenario should.
 const warmUpSeconds = 2;
+// Each operation timed in this process first runs unrecorded for this long.
+const sampleWarmUpSeconds = 1;
 const profileSeconds = 5;
 const profileDir = new URL('../profiles/', import.meta.url);
 
@@ -34,6 +53,9 @@ const progress = (database: DatabaseKind, path: string, m: Measured) =>
     `${database} ${path} c=${m.connections}: ${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}`,
   );
 
+// autocannon stops without waiting for its requests: paid calls still in flight finish in this time.
+const settle = () => sleep(1000);
+
 async function withTdk(
   database: DatabaseKind,
   run: (bench: BenchTdk) => Promise<void>,
@@ -47,33 +69,97 @@ async function withTdk(
   }
 }
 
-/** Each database, each connection count: the agent directly, then through TDK. */
+const progressSampled = (database: DatabaseKind, what: string, s: Sampled) =>
+  console.log(
+    `${database} ${what} c=${s.concurrency}: ${s.count} in ${Math.round(s.perSecond)}/s, mean ${s.mean.toFixed(4)} ms, p50 ${s.p50.toFixed(4)} ms, p99 ${s.p99.toFixed(4)} ms`,
+  );
+
+interface Results {
+  load: LoadRow[];
+  keys: KeyRow[];
+  sdk: SdkRow[];
+  /** The key verifier's cache lifetime (the same on every database). */
+  keyCacheMs: number;
+}
+
+/** Each database in turn, every scenario on the same TDK; then the tables, printed and into the docs. */
 async function compare(): Promise<void> {
-  const rows: Row[] = [];
+  const results: Results = { load: [], keys: [], sdk: [], keyCacheMs: 0 };
   for (const database of databases) {
-    await withTdk(database, async (bench) => {
-      await measure(direct(bench), 10, warmUpSeconds);
-      await measure(throughTdk(bench), 10, warmUpSeconds);
-      for (const connections of connectionCounts) {
-        const d = await measure(direct(bench), connections, seconds);
-        progress(database, 'direct', d);
-        const t = await measure(throughTdk(bench), connections, seconds);
-        progress(database, 'TDK', t);
-        rows.push(
-          { database, path: 'direct', measured: d },
-          { database, path: 'TDK', measured: t, addedP50: t.p50 - d.p50 },
-        );
-      }
-    });
+    await withTdk(database, (bench) => measureOn(database, bench, results));
   }
-  const results = [
+  const text = resultsMarkdown(results);
+  console.log(`\n${text}`);
+  updateDocs('results', text);
+}
+
+/**
+ * After a warm-up: what verifying the API key costs, cached and not; the SDK against a raw fetch of
+ * the same call; then, for each connection count, the agent directly and through TDK under load.
+ */
+async function measureOn(database: DatabaseKind, bench: BenchTdk, results: Results): Promise<void> {
+  await measure(direct(bench), 10, warmUpSeconds);
+  await measure(throughTdk(bench), 10, warmUpSeconds);
+  await settle();
+
+  const keys = await measureKeyVerification(bench, keySeconds, sampleWarmUpSeconds);
+  progressSampled(database, 'key cached', keys.cached);
+  progressSampled(database, 'key uncached', keys.uncached);
+  results.keyCacheMs = bench.keyCacheMs;
+  results.keys.push(
+    { database, cache: 'cached', sampled: keys.cached },
+    { database, cache: 'uncached', sampled: keys.uncached },
+  );
+
+  for (const { raw, sdk } of await compareSdk(bench, sdkConcurrencies, seconds, sampleWarmUpSeconds)) {
+    progressSampled(database, 'raw fetch', raw);
+    progressSampled(database, 'SDK', sdk);
+    const added = { p50: sdk.p50 - raw.p50, mean: sdk.mean - raw.mean };
+    results.sdk.push(
+      { database, client: 'raw fetch', sampled: raw },
+      { database, client: 'SDK', sampled: sdk, added },
+    );
+  }
+
+  for (const connections of connectionCounts) {
+    const d = await measure(direct(bench), connections, seconds);
+    progress(database, 'direct', d);
+    const t = await measure(throughTdk(bench), connections, seconds);
+    progress(database, 'TDK', t);
+    results.load.push(
+      { database, path: 'direct', measured: d },
+      { database, path: 'TDK', measured: t, addedP50: t.p50 - d.p50 },
+    );
+  }
+}
+
+function resultsMarkdown({ load, keys, sdk, keyCacheMs }: Results): string {
+  return [
     `Measured ${new Date().toISOString().slice(0, 10)} with \`${command()}\` at ${revision()}, on ${machine()}.`,
-    `Each scenario ran ${seconds} s after a ${warmUpSeconds} s warm-up of both paths.`,
     '',
-    resultsTable(rows),
+    '#### Paid calls under load',
+    '',
+    `autocannon, ${seconds} s per scenario after a ${warmUpSeconds} s warm-up of both paths.`,
+    '',
+    loadTable(load),
+    '',
+    '#### API key verification',
+    '',
+    `One verification at a time, ${keySeconds} s each way after ${sampleWarmUpSeconds} s of warm-up. ` +
+      'Cached: the same key again and again ' +
+      `(the cache keeps it ${keyCacheMs} ms, so it goes to the database about once in that time); ` +
+      'uncached: evicted before each verification, so each is a database lookup.',
+    '',
+    keyTable(keys),
+    '',
+    '#### SDK overhead',
+    '',
+    `The paid call from \`@tdk/client\` and from a raw \`fetch\` with the same headers and a fresh ` +
+      `Idempotency-Key, in turn from each caller, ${seconds} s at each concurrency after ${sampleWarmUpSeconds} s ` +
+      'of warm-up; calls/s is concurrency ÷ mean.',
+    '',
+    sdkTable(sdk),
   ].join('\n');
-  console.log(`\n${results}`);
-  updateDocs('results', results);
 }
 
 /**
@@ -93,8 +179,7 @@ async function profile(): Promise<void> {
         const file = new URL(`tdk-${database}.cpuprofile`, profileDir);
         writeFileSync(file, JSON.stringify(profile));
         console.log(`wrote ${file.pathname} (open it in Chrome DevTools › Performance)`);
-        // Calls still in flight when the profiled load stopped finish before counting starts.
-        await sleep(1000);
+        await settle();
         timing.reset();
         const sequential = await measure(throughTdk(bench), 1, profileSeconds);
         sections.push(

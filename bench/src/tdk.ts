@@ -7,6 +7,15 @@ export type DatabaseKind = 'pglite-memory' | 'postgres';
 
 /** A running TDK with one developer key, and the two ways to reach the memory agent. */
 export interface BenchTdk {
+  /** TDK's base URL, as the SDK takes it. */
+  url: string;
+  /** The developer key: its secret and its id. */
+  apiKey: string;
+  keyId: string;
+  /** The key verifier the composition root built: the one every paid call's authentication goes through. */
+  keys: Tdk['services']['apiKeys'];
+  /** How long that verifier caches a key (`TDK_KEY_CACHE_MS`). */
+  keyCacheMs: number;
   /** `POST` here with `callBody` and `callHeaders`: the paid call through TDK. */
   callUrl: string;
   callHeaders: Record<string, string>;
@@ -18,7 +27,8 @@ export interface BenchTdk {
 }
 
 const input = { action: 'retrieve', key: 'k' };
-const callRequest = { agent_id: 'memory', input };
+/** The paid call every path makes. */
+export const callRequest = { agent_id: 'memory', input };
 
 // Limits out of the way: the benchmark measures the call path, not the tier table.
 const tiers = {
@@ -68,6 +78,11 @@ async function connect(tdk: Tdk, url: string): Promise<BenchTdk> {
   });
   const key = await post(`${url}/api/tdk/keys/generate`, { name: 'bench' }, session.token);
   const bench: BenchTdk = {
+    url,
+    apiKey: key.secret,
+    keyId: key.key.id,
+    keys: tdk.services.apiKeys,
+    keyCacheMs: tdk.config.keyCacheMs,
     callUrl: `${url}/api/tdk/v1/call`,
     callHeaders: { 'content-type': 'application/json', authorization: `Bearer ${key.secret}` },
     callBody: JSON.stringify(callRequest),
