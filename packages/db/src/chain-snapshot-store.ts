@@ -1,5 +1,5 @@
 import type { ChainAccount, ChainSnapshotStore } from '@tdk/core';
-import type { Kysely, QueryCreator } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { toBigInt } from './driver';
 import type { Database } from './schema';
 
@@ -19,45 +19,28 @@ export function createChainSnapshotStore(db: Kysely<Database>): ChainSnapshotSto
       );
     },
     async save(accounts, transaction) {
-      const upsertAccounts = (qc: QueryCreator<Database>) =>
-        qc
-          .insertInto('chain_account')
-          .values(
-            accounts.map((a) => ({
-              address: a.address,
-              lamports: a.lamports.toString(),
-              owner: a.owner,
-              executable: a.executable,
-              data: a.data,
-            })),
-          )
-          .onConflict((oc) =>
-            oc.column('address').doUpdateSet((eb) => ({
-              lamports: eb.ref('excluded.lamports'),
-              owner: eb.ref('excluded.owner'),
-              executable: eb.ref('excluded.executable'),
-              data: eb.ref('excluded.data'),
-              updated_at: new Date(),
-            })),
-          );
-      if (!transaction) {
-        if (accounts.length > 0) await upsertAccounts(db).execute();
+      if (accounts.length === 0) {
+        // A landed transaction always wrote accounts (its fee payer's at least).
+        if (transaction) throw new RangeError('a landed transaction is saved with the accounts it wrote');
         return;
       }
-      // A landed transaction always wrote accounts (its fee payer's at least): its record and those
-      // accounts are one statement, so both are saved or neither.
-      if (accounts.length === 0)
-        throw new RangeError('a landed transaction is saved with the accounts it wrote');
-      await db
-        .with('accounts', upsertAccounts)
-        .insertInto('chain_transaction')
-        .values({
-          signature: transaction.signature,
-          failed: transaction.failed,
-          lamports_spent: transaction.lamportsSpent.toString(),
-        })
-        .onConflict((oc) => oc.column('signature').doNothing())
-        .execute();
+      const rows = accounts.map(
+        (a) => sql`(${a.address}, ${a.lamports.toString()}, ${a.owner}, ${a.executable}, ${a.data})`,
+      );
+      const upsert = sql`
+        insert into chain_account (address, lamports, owner, executable, data) values ${sql.join(rows)}
+        on conflict (address) do update set lamports = excluded.lamports, owner = excluded.owner,
+          executable = excluded.executable, data = excluded.data, updated_at = now()`;
+      // Plain SQL, one statement: a landed transaction's record and the accounts it wrote are saved
+      // together or not at all, at the cost of one round trip per transaction.
+      await (transaction
+        ? sql`
+            with accounts as (${upsert})
+            insert into chain_transaction (signature, failed, lamports_spent)
+            values (${transaction.signature}, ${transaction.failed}, ${transaction.lamportsSpent.toString()})
+            on conflict (signature) do nothing`
+        : upsert
+      ).execute(db);
     },
     async transaction(signature) {
       const row = await db

@@ -19,27 +19,14 @@ export async function recordBillableUsage(
   if (usage.amount <= 0n) return;
   let window = windowStart(usage.at, usage.intervalMs);
   for (;;) {
-    const added = await trx
-      .insertInto('meter_report')
-      .values({
-        id: newId('meterReport'),
-        user_id: usage.userId,
-        window_start: window,
-        value: usage.amount,
-        calls: 1,
-      })
-      .onConflict((oc) =>
-        oc
-          .columns(['user_id', 'window_start'])
-          .doUpdateSet((eb) => ({
-            value: sql`${eb.ref('meter_report.value')} + ${eb.ref('excluded.value')}`,
-            calls: sql`${eb.ref('meter_report.calls')} + 1`,
-            updated_at: new Date(),
-          }))
-          .where('meter_report.status', '=', 'open'),
-      )
-      .returning('id')
-      .executeTakeFirst();
+    const { rows } = await sql<{ id: string }>`
+      insert into meter_report (id, user_id, window_start, value, calls)
+      values (${newId('meterReport')}, ${usage.userId}, ${window}, ${usage.amount.toString()}, 1)
+      on conflict (user_id, window_start) do update
+        set value = meter_report.value + excluded.value, calls = meter_report.calls + 1, updated_at = now()
+        where meter_report.status = 'open'
+      returning id`.execute(trx);
+    const added = rows.length > 0;
     if (added) return;
     window = new Date(window.getTime() + usage.intervalMs);
   }

@@ -18,7 +18,7 @@ import {
 import { type Database, isUniqueViolation } from '@tdk/db';
 import { enqueueJob } from '@tdk/jobs';
 import { createSchemaValidator } from '@tdk/marketplace';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { recordBillableUsage } from '../billing/usage';
 import type { VerifiedKey } from '../keys/verifier';
 import { fundNewWallet, refillSoon, topUpIfLow, waitForRefill } from '../money/funding';
@@ -34,11 +34,11 @@ import {
   changeCallStatus,
   closeUnpaid,
   finishedStatuses,
-  insertCallEvent,
   interruptedError,
   markOutcomeUnknown,
   type StoredError,
   storedError,
+  writeCallWithEvent,
 } from './lifecycle';
 import { type Reservation, releaseCall, reserveCall, takeCallRate } from './limits';
 import type { CallAccepted, CallAnswer } from './schemas';
@@ -316,25 +316,14 @@ async function openCall(
   const { idempotencyKey } = request;
   const status = request.async ? 'queued' : 'paying';
   const insert = (db: Kysely<Database>) =>
-    insertCallEvent(
-      db.with('changed', (qc) =>
-        qc
-          .insertInto('call')
-          .values({
-            id: callId,
-            api_key_id: caller.key.id,
-            user_id: caller.user.id,
-            agent_id: agent.id,
-            status,
-            idempotency_key: idempotencyKey ?? null,
-            request_hash: requestHash,
-            input: request.async ? JSON.stringify(request.input ?? null) : null,
-            last_event_seq: 1,
-          })
-          .returning(['id', 'last_event_seq']),
-      ),
+    writeCallWithEvent(
+      db,
+      sql`insert into call (id, api_key_id, user_id, agent_id, status, idempotency_key, request_hash, input, last_event_seq)
+        values (${callId}, ${caller.key.id}, ${caller.user.id}, ${agent.id}, ${status}, ${idempotencyKey ?? null},
+          ${requestHash}, ${request.async ? JSON.stringify(request.input ?? null) : null}, 1)
+        returning id, last_event_seq`,
       status,
-    ).execute();
+    );
   try {
     if (request.async) {
       await services.db.transaction().execute(async (trx) => {

@@ -1,6 +1,6 @@
 import { AppError } from '@tdk/core';
 import type { CallStatus, CallTable, Database } from '@tdk/db';
-import type { Kysely, QueryCreator, Updateable } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Updateable } from 'kysely';
 
 // A call's status moves `queued` (async only) → `paying` (quota, spend cap, funds) → `running` (the
 // payment is sent and the agent called: the marketplace does both in one step) → `succeeded` or
@@ -33,32 +33,24 @@ export const interruptedError = (callId: string) =>
     },
   );
 
-/** What the statement writing a call row passes on to its event: the row's id and new event number. */
-type ChangedCall = { changed: { id: string; last_event_seq: number } };
-
 /**
- * Inserts the event of a call row change, numbered by the change itself: `db` carries the change
- * as the CTE `changed` (an INSERT or UPDATE of the call returning `id, last_event_seq`), so the row
- * and its event are written by one statement, or neither.
+ * Writes a call row and its event in one statement, or neither: `change` is an INSERT or UPDATE of
+ * `call` returning `id, last_event_seq`, and numbers the event. False when it wrote no row.
+ * The call path's statements are plain SQL: Kysely's builder cost more CPU and memory per call
+ * than the database work (see docs/benchmarks.md).
  */
-export function insertCallEvent(
-  db: QueryCreator<Database & ChangedCall>,
+export async function writeCallWithEvent(
+  db: Kysely<Database>,
+  change: RawBuilder<unknown>,
   status: CallStatus,
   data: Record<string, unknown> = {},
-) {
-  return db
-    .insertInto('call_event')
-    .columns(['call_id', 'seq', 'status', 'data'])
-    .expression((eb) =>
-      eb
-        .selectFrom('changed')
-        .select([
-          'changed.id',
-          'changed.last_event_seq',
-          eb.val(status).as('status'),
-          eb.cast<Record<string, unknown>>(eb.val(JSON.stringify(data)), 'jsonb').as('data'),
-        ]),
-    );
+): Promise<boolean> {
+  const { rows } = await sql<{ seq: number }>`
+    with changed as (${change})
+    insert into call_event (call_id, seq, status, data)
+    select id, last_event_seq, ${status}, ${JSON.stringify(data)}::jsonb from changed
+    returning seq`.execute(db);
+  return rows.length > 0;
 }
 
 /**
@@ -72,21 +64,17 @@ export async function changeCallStatus(
   to: CallStatus,
   changes: { set?: Updateable<CallTable>; data?: Record<string, unknown> } = {},
 ): Promise<boolean> {
-  const event = await insertCallEvent(
-    db.with('changed', (qc) =>
-      qc
-        .updateTable('call')
-        .set((eb) => ({ ...changes.set, status: to, last_event_seq: eb('last_event_seq', '+', 1) }))
-        .where('id', '=', callId)
-        .where('status', '=', from)
-        .returning(['id', 'last_event_seq']),
-    ),
+  const assignments = Object.entries({ ...changes.set, status: to })
+    .filter(([, value]) => value !== undefined)
+    .map(([column, value]) => sql`${sql.ref(column)} = ${value}`);
+  return writeCallWithEvent(
+    db,
+    sql`update call set ${sql.join(assignments)}, last_event_seq = last_event_seq + 1
+      where id = ${callId} and status = ${from}
+      returning id, last_event_seq`,
     to,
     changes.data,
-  )
-    .returning('seq')
-    .executeTakeFirst();
-  return event !== undefined;
+  );
 }
 
 /** A call that never paid fails with its error; its Idempotency-Key is free again for a retry. */

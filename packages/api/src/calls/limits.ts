@@ -73,51 +73,23 @@ export async function reserveCall(
 
   // One statement: count the call into the day's row only while under the limit and, only if that
   // worked, add the spend to the month's row only while under the cap (each row inserted if missing).
+  // No limit (paid tiers) is the integer column's maximum, a condition that always holds.
   const limit = tier.includedCallsPerDay;
-  const counted = await db
-    .with('day', (qc) =>
-      qc
-        .insertInto('key_usage_period')
-        .values({ api_key_id: keyId, period: day, calls: 1 })
-        .onConflict((oc) =>
-          oc
-            .columns(['api_key_id', 'period'])
-            .doUpdateSet((eb) => ({ calls: eb('key_usage_period.calls', '+', 1) }))
-            // No limit (paid tiers): the integer column's maximum, a condition that always holds.
-            .where('key_usage_period.calls', '<', limit ?? 2_147_483_647),
-        )
-        .returning('calls'),
-    )
-    .with('month', (qc) =>
-      qc
-        .insertInto('key_usage_period')
-        .columns(['api_key_id', 'period', 'spend'])
-        .expression(
-          qc
-            .selectNoFrom((eb) => [
-              eb.val(keyId).as('api_key_id'),
-              eb.val(month).as('period'),
-              eb.cast<string>(eb.val(spend.toString()), 'int8').as('spend'),
-            ])
-            .where(({ exists, selectFrom }) => exists(selectFrom('day').select('calls'))),
-        )
-        .onConflict((oc) =>
-          oc
-            .columns(['api_key_id', 'period'])
-            .doUpdateSet({ spend: sql`key_usage_period.spend + ${spend.toString()}::int8` })
-            .where(
-              cap === null
-                ? sql<boolean>`true`
-                : sql<boolean>`key_usage_period.spend + ${spend.toString()}::int8 <= ${cap.toString()}::int8`,
-            ),
-        )
-        .returning('spend'),
-    )
-    .selectNoFrom(({ exists, selectFrom }) => [
-      exists(selectFrom('day').select('calls')).as('day'),
-      exists(selectFrom('month').select('spend')).as('month'),
-    ])
-    .executeTakeFirstOrThrow();
+  const { rows } = await sql<{ day: boolean; month: boolean }>`
+    with day as (
+      insert into key_usage_period (api_key_id, period, calls) values (${keyId}, ${day}, 1)
+      on conflict (api_key_id, period) do update set calls = key_usage_period.calls + 1
+        where key_usage_period.calls < ${limit ?? 2_147_483_647}
+      returning calls),
+    month as (
+      insert into key_usage_period (api_key_id, period, spend)
+      select ${keyId}, ${month}, ${spend.toString()}::int8 where exists (select from day)
+      on conflict (api_key_id, period) do update set spend = key_usage_period.spend + excluded.spend
+        where ${cap?.toString() ?? null}::int8 is null
+          or key_usage_period.spend + excluded.spend <= ${cap?.toString() ?? null}::int8
+      returning spend)
+    select exists (select from day) as day, exists (select from month) as month`.execute(db);
+  const counted = rows[0]!;
   if (!counted.day) {
     const tomorrow = new Date(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
     tomorrow.setUTCDate(tomorrow.getUTCDate() + 1);

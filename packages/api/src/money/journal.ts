@@ -1,7 +1,7 @@
 import { type ChainError, chainCostPostings, type Posting } from '@tdk/core';
 import type { Database } from '@tdk/db';
 import { toBigInt } from '@tdk/db';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { recordMovement } from './ledger';
 
 /**
@@ -31,29 +31,20 @@ export async function journalTransaction(
   signature: string,
   planned: PlannedMovement,
 ): Promise<void> {
-  await db
-    .insertInto('chain_intent')
-    .values({
-      signature,
-      movement_id: planned.movementId,
-      kind: planned.kind,
-      wallet_id: planned.walletId ?? null,
-      call_id: planned.callId ?? null,
-      payer: planned.payer,
-      lamports_sent: (planned.lamportsSent ?? 0n).toString(),
-      postings: JSON.stringify(
-        planned.postings.map((p) => ({ account: p.account, asset: p.asset, amount: p.amount.toString() })),
-      ),
-      details: JSON.stringify(planned.details ?? {}),
-    })
-    // The very same bytes again (a retry on the same blockhash) after they were dropped: in doubt again.
-    .onConflict((oc) =>
-      oc
-        .column('signature')
-        .doUpdateSet({ status: 'pending', resolved_at: null })
-        .where('chain_intent.status', '=', 'dropped'),
-    )
-    .execute();
+  const postings = planned.postings.map((p) => ({
+    account: p.account,
+    asset: p.asset,
+    amount: p.amount.toString(),
+  }));
+  // The very same bytes again (a retry on the same blockhash) after they were dropped: in doubt again.
+  await sql`
+    insert into chain_intent
+      (signature, movement_id, kind, wallet_id, call_id, payer, lamports_sent, postings, details)
+    values (${signature}, ${planned.movementId}, ${planned.kind}, ${planned.walletId ?? null},
+      ${planned.callId ?? null}, ${planned.payer}, ${(planned.lamportsSent ?? 0n).toString()},
+      ${JSON.stringify(postings)}, ${JSON.stringify(planned.details ?? {})})
+    on conflict (signature) do update set status = 'pending', resolved_at = null
+      where chain_intent.status = 'dropped'`.execute(db);
 }
 
 /**
@@ -65,13 +56,16 @@ export async function bookTransaction(
   signature: string,
   lamportsSpent: bigint,
 ): Promise<string> {
-  const intent = await trx
-    .updateTable('chain_intent')
-    .set({ status: 'booked', resolved_at: sql`now()` })
-    .where('signature', '=', signature)
-    .where('status', '=', 'pending')
-    .returningAll()
-    .executeTakeFirst();
+  const { rows } = await sql<
+    Pick<
+      Selectable<Database['chain_intent']>,
+      'movement_id' | 'kind' | 'wallet_id' | 'payer' | 'lamports_sent' | 'postings' | 'details'
+    >
+  >`
+    update chain_intent set status = 'booked', resolved_at = now()
+    where signature = ${signature} and status = 'pending'
+    returning movement_id, kind, wallet_id, payer, lamports_sent, postings, details`.execute(trx);
+  const intent = rows[0];
   if (!intent) throw new Error(`no pending journal entry for transaction ${signature}`);
   return recordMovement(trx, {
     id: intent.movement_id,

@@ -1,6 +1,6 @@
 import { type Asset, assertBalanced, newId, type Posting } from '@tdk/core';
 import { type Database, toBigInt } from '@tdk/db';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 export interface MovementRecord {
   /** Chosen before the chain transaction when it doubles as the transaction's memo. */
@@ -18,26 +18,17 @@ export async function recordMovement(db: Kysely<Database>, movement: MovementRec
   assertBalanced(movement.postings);
   const id = movement.id ?? newId('movement');
   // One statement: the movement and its postings land together (the foreign key is checked at its end).
-  await db
-    .with('movement', (qc) =>
-      qc.insertInto('ledger_movement').values({
-        id,
-        kind: movement.kind,
-        wallet_id: movement.walletId ?? null,
-        chain_signature: movement.chainSignature ?? null,
-        details: JSON.stringify(movement.details ?? {}),
-      }),
-    )
-    .insertInto('ledger_posting')
-    .values(
-      movement.postings.map((p) => ({
-        movement_id: id,
-        account: p.account,
-        asset: p.asset,
-        amount: p.amount.toString(),
-      })),
-    )
-    .execute();
+  const postings = movement.postings.map(
+    (p) => sql`(${id}, ${p.account}, ${p.asset}, ${p.amount.toString()})`,
+  );
+  await sql`
+    with movement as (
+      insert into ledger_movement (id, kind, wallet_id, chain_signature, details)
+      values (${id}, ${movement.kind}, ${movement.walletId ?? null}, ${movement.chainSignature ?? null},
+        ${JSON.stringify(movement.details ?? {})}))
+    insert into ledger_posting (movement_id, account, asset, amount) values ${sql.join(postings)}`.execute(
+    db,
+  );
   return id;
 }
 
