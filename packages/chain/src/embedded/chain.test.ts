@@ -58,19 +58,15 @@ describe('embedded chain', () => {
       toPubkey: toKeypair(generateKeypair()).publicKey,
       lamports: 5_000_000n,
     });
-    const { signature, transaction } = signTransaction(
-      [transfer],
-      [toKeypair(payer)],
-      runtime.latestBlockhash().blockhash,
-    );
+    const signed = signTransaction([transfer], [toKeypair(payer)], runtime.latestBlockhash().blockhash);
 
-    const outcome = await runtime.submit(transaction, { preflight: false });
+    const outcome = await runtime.submit(signed, { preflight: false });
 
     expect(outcome).toMatchObject({
       landed: true,
       record: { err: { InstructionError: [0, { Custom: 1 }] } },
     });
-    expect(await chain.transactionStatus(signature)).toBe('failed');
+    expect(await chain.transactionStatus(signed.signature)).toBe('failed');
     expect((await chain.balances(payer.publicKey)).lamports).toBe(1_000_000n - FEE);
   });
 

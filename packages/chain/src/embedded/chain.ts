@@ -21,9 +21,10 @@ export async function createEmbeddedChain(options: EmbeddedChainOptions = {}): P
 export function embeddedChainOn(runtime: LocalRuntime): EmbeddedChain {
   const backend: ChainBackend = {
     latestBlockhash: async () => runtime.latestBlockhash(),
-    async submit({ signature, transaction }) {
+    async submit(signed) {
+      const { signature, transaction } = signed;
       // Sending runs the transaction synchronously: the balances around it are exact.
-      const outcome = await runtime.submit(transaction, { preflight: true });
+      const outcome = await runtime.submit(signed, { preflight: true });
       if (!outcome.landed) throw transactionFailed(outcome.err, transaction);
       const { err, preBalances, postBalances } = outcome.record;
       const movement = { signature, lamportsSpent: payerDrop(preBalances, postBalances) };

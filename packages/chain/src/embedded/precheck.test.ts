@@ -78,18 +78,18 @@ describe('the embedded runtime’s pre-check (sending without simulating first)'
     // Not UTF-8: the memo program would fail it after the fee was charged.
     const badMemo = memoInstruction('');
     badMemo.data = Buffer.from([0xff, 0xfe]);
-    const transaction = signTransaction(
+    const signed = signTransaction(
       [
         ...usdcTransferInstructions(from.publicKey, runtime.usdcMint, [{ to: runtime.usdcMint, amount: 1n }]),
         badMemo,
       ],
       [from],
       runtime.latestBlockhash().blockhash,
-    ).transaction;
-    expect(runtime.surelySucceeds(transaction)).toBe(false);
+    );
+    expect(runtime.surelySucceeds(signed.transaction)).toBe(false);
     const chain = embeddedChainOn(runtime);
     const before = await chain.balances(from.publicKey.toBase58());
-    await expect(runtime.submit(transaction, { preflight: true })).resolves.toMatchObject({ landed: false });
+    await expect(runtime.submit(signed, { preflight: true })).resolves.toMatchObject({ landed: false });
     expect(await chain.balances(from.publicKey.toBase58())).toEqual(before);
   });
 

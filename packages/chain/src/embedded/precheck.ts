@@ -14,11 +14,17 @@ import { associatedTokenAddress, memoInstruction } from '../transactions';
  * instruction, a second signer, a compute budget, an account in an unexpected state.
  */
 export interface ChainView {
-  account(address: string): { lamports: bigint; owner: string; data: Uint8Array } | null;
+  account(key: PublicKey): AccountView | null;
   /** Rent-exempt minimum for an account of `size` bytes. */
   rent(size: number): bigint;
   usdcMint: PublicKey;
   usdcDecimals: number;
+}
+
+interface AccountView {
+  lamports: bigint;
+  owner: Uint8Array;
+  data: Uint8Array;
 }
 
 /** Solana's fee: 5,000 lamports per signature (LiteSVM's default; no priority fee without a compute budget). */
@@ -29,8 +35,8 @@ const TRANSFER_CHECKED = 12;
 const CREATE_IDEMPOTENT = 1;
 const U64_MAX = 2n ** 64n - 1n;
 const MEMO_PROGRAM_ID = memoInstruction('').programId;
-const SYSTEM = SystemProgram.programId.toBase58();
-const TOKEN = TOKEN_PROGRAM_ID.toBase58();
+const SYSTEM = SystemProgram.programId.toBuffer();
+const TOKEN = TOKEN_PROGRAM_ID.toBuffer();
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 interface TokenAccount {
@@ -39,63 +45,62 @@ interface TokenAccount {
   amount: bigint;
 }
 
-/** `addresses`: the message's account keys in base58, which the caller has at hand already. */
-export function surelySucceeds(
-  transaction: VersionedTransaction,
-  addresses: string[],
-  chain: ChainView,
-): boolean {
+export function surelySucceeds(transaction: VersionedTransaction, chain: ChainView): boolean {
   const { message } = transaction;
   if (message.version !== 'legacy' || message.header.numRequiredSignatures !== 1) return false;
   const keys = message.staticAccountKeys;
-  const [payerAddress] = addresses;
-  const payer = payerAddress === undefined ? null : chain.account(payerAddress);
+  const [payerKey] = keys;
+  const payer = payerKey ? chain.account(payerKey) : null;
   // A fee payer must be a plain system account.
-  if (!payer || payer.owner !== SYSTEM || payer.data.length !== 0) return false;
-  const mint = chain.usdcMint.toBase58();
-  const mintBytes = chain.usdcMint.toBuffer();
-  const payerBytes = keys[0]!.toBuffer();
+  if (!payerKey || !payer || !SYSTEM.equals(payer.owner) || payer.data.length !== 0) return false;
+  const mint = chain.usdcMint;
+  const mintBytes = mint.toBuffer();
+  const payerBytes = payerKey.toBuffer();
   const writable = (index: number) => message.isAccountWritable(index);
 
   let lamportsNeeded = LAMPORTS_PER_SIGNATURE;
   // Token accounts as the transaction leaves them so far, by address (null: known not to exist).
   const tokens = new Map<string, TokenAccount | null | undefined>();
-  const tokenAccount = (address: string): TokenAccount | null | undefined => {
-    if (!tokens.has(address)) tokens.set(address, readTokenAccount(chain.account(address)));
+  const tokenAccount = (key: PublicKey): TokenAccount | null | undefined => {
+    const address = hex(key);
+    if (!tokens.has(address)) tokens.set(address, readTokenAccount(chain.account(key)));
     return tokens.get(address);
   };
 
   for (const { programIdIndex, accountKeyIndexes: indexes, data } of message.compiledInstructions) {
-    const program = keys[programIdIndex]!;
-    const at = (i: number) => addresses[indexes[i]!];
+    const program = keys[programIdIndex];
+    // Undefined for an index past the keys: such a transaction is for the chain to refuse.
+    const accounts = indexes.map((index) => keys[index]);
 
-    if (program.equals(MEMO_PROGRAM_ID)) {
+    if (program?.equals(MEMO_PROGRAM_ID)) {
       // The memo program refuses text that is not UTF-8, and checks any accounts given as signers.
       if (indexes.length !== 0 || !isUtf8(data)) return false;
-    } else if (program.equals(ASSOCIATED_TOKEN_PROGRAM_ID)) {
+    } else if (program?.equals(ASSOCIATED_TOKEN_PROGRAM_ID)) {
       // CreateIdempotent: [funder, account, owner, mint, system program, token program].
       if (data.length !== 1 || data[0] !== CREATE_IDEMPOTENT || indexes.length !== 6) return false;
-      if (indexes[0] !== 0 || !writable(indexes[1]!) || at(3) !== mint || at(4) !== SYSTEM || at(5) !== TOKEN)
+      const [, address, owner, accountMint, system, token] = accounts;
+      if (indexes[0] !== 0 || !writable(indexes[1]!) || !address || !owner || !same(accountMint, mint))
         return false;
-      const owner = keys[indexes[2]!]!;
-      const address = at(1)!;
-      if (!associatedTokenAddress(owner, chain.usdcMint).equals(keys[indexes[1]!]!)) return false;
+      if (!same(system, SystemProgram.programId) || !same(token, TOKEN_PROGRAM_ID)) return false;
+      if (!associatedTokenAddress(owner, mint).equals(address)) return false;
       const existing = tokenAccount(address);
       if (existing === undefined) return false;
       if (existing === null) {
         lamportsNeeded += chain.rent(TOKEN_ACCOUNT_SIZE);
-        tokens.set(address, { mint: mintBytes, owner: owner.toBuffer(), amount: 0n });
+        tokens.set(hex(address), { mint: mintBytes, owner: owner.toBuffer(), amount: 0n });
       } else if (!existing.mint.equals(mintBytes) || !existing.owner.equals(owner.toBuffer())) {
         return false;
       }
-    } else if (program.equals(TOKEN_PROGRAM_ID)) {
+    } else if (program?.equals(TOKEN_PROGRAM_ID)) {
       // TransferChecked by the payer: [source, mint, destination, owner], amount and decimals.
       if (data.length !== 10 || data[0] !== TRANSFER_CHECKED || indexes.length !== 4) return false;
-      if (indexes[3] !== 0 || at(1) !== mint || data[9] !== chain.usdcDecimals) return false;
-      if (!writable(indexes[0]!) || !writable(indexes[2]!) || at(0) === at(2)) return false;
+      const [sourceKey, transferMint, destinationKey] = accounts;
+      if (indexes[3] !== 0 || !same(transferMint, mint) || data[9] !== chain.usdcDecimals) return false;
+      if (!sourceKey || !destinationKey || sourceKey.equals(destinationKey)) return false;
+      if (!writable(indexes[0]!) || !writable(indexes[2]!)) return false;
       const amount = Buffer.from(data.buffer, data.byteOffset, data.byteLength).readBigUInt64LE(1);
-      const source = tokenAccount(at(0)!);
-      const destination = tokenAccount(at(2)!);
+      const source = tokenAccount(sourceKey);
+      const destination = tokenAccount(destinationKey);
       if (!source || !destination || !source.mint.equals(mintBytes) || !destination.mint.equals(mintBytes))
         return false;
       if (!source.owner.equals(payerBytes) || source.amount < amount) return false;
@@ -110,13 +115,16 @@ export function surelySucceeds(
   return payer.lamports - lamportsNeeded >= chain.rent(0);
 }
 
+/** Whether `key` (undefined past the message's keys) is `expected`. */
+const same = (key: PublicKey | undefined, expected: PublicKey) => key?.equals(expected) === true;
+
+const hex = (key: PublicKey) => key.toBuffer().toString('hex');
+
 /** An initialized, unfrozen, non-native SPL token account; null if none; undefined if anything else. */
-function readTokenAccount(
-  account: { lamports: bigint; owner: string; data: Uint8Array } | null,
-): TokenAccount | null | undefined {
+function readTokenAccount(account: AccountView | null): TokenAccount | null | undefined {
   if (!account) return null;
   const { owner, data } = account;
-  if (owner !== TOKEN || data.length !== TOKEN_ACCOUNT_SIZE) return undefined;
+  if (!TOKEN.equals(owner) || data.length !== TOKEN_ACCOUNT_SIZE) return undefined;
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   // state 1 = initialized (2 is frozen); isNative option (at 109) unset.
   if (bytes[108] !== 1 || bytes.readUInt32LE(109) !== 0) return undefined;

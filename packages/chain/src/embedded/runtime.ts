@@ -15,17 +15,25 @@ import {
   type VersionedTransaction,
 } from '@solana/web3.js';
 import type { ChainAccount, ChainSnapshotStore, SavedTransaction, Signer } from '@tdk/core';
-import bs58 from 'bs58';
-import { FailedTransactionMetadata, LiteSVM } from 'litesvm';
 import type { TransactionErrorJson } from '../errors';
-import { toKeypair } from '../keys';
-import { associatedTokenAddress, type Blockhash, signTransaction, USDC_DECIMALS } from '../transactions';
+import { addressOf, toKeypair, toPublicKey } from '../keys';
+import {
+  associatedTokenAddress,
+  type Blockhash,
+  type SignedTransaction,
+  signTransaction,
+  USDC_DECIMALS,
+} from '../transactions';
 import { transactionErrorJson } from './litesvm-errors';
 import { type ChainView, surelySucceeds } from './precheck';
-
-type Address = Parameters<LiteSVM['getBalance']>[0];
-type Lamports = Parameters<LiteSVM['airdrop']>[1];
-type LiteSvmTransaction = Parameters<LiteSVM['sendTransaction']>[0];
+import {
+  FailedTransactionMetadata,
+  LiteSvm,
+  readAccount,
+  sendTransaction,
+  simulateTransaction,
+  writeAccount,
+} from './svm';
 
 /** A blockhash stays usable for this many blocks after it was issued, as on Solana. */
 const BLOCKHASH_VALIDITY = 150;
@@ -68,15 +76,14 @@ export interface RuntimeOptions {
  */
 export class LocalRuntime {
   readonly usdcMint: PublicKey;
-  private readonly svm = new LiteSVM().withBlockhashCheck(false).withTransactionHistory(0n);
+  private readonly svm = new LiteSvm();
   private height = 0;
   /** Usable blockhashes and the last block height each is valid at. */
   private readonly blockhashes = new Map<string, number>();
   private readonly history = new Map<string, LandedTransaction>();
   private saving: Promise<void> = Promise.resolve();
-  /** Constants of this chain, read once: rent-exempt minimums by size, the mint's decimals. */
-  private readonly rents = new Map<number, bigint>();
-  private mintDecimals: number | undefined;
+  /** What the pre-check reads. */
+  private readonly view: ChainView;
 
   private constructor(
     private readonly mint: Keypair,
@@ -84,6 +91,9 @@ export class LocalRuntime {
     private readonly store: ChainSnapshotStore | undefined,
   ) {
     this.usdcMint = mint.publicKey;
+    this.view = chainView(this.svm, this.usdcMint);
+    this.svm.setBlockhashCheck(false);
+    this.svm.setTransactionHistory(0n);
     this.blockhashes.set(this.svm.latestBlockhash(), BLOCKHASH_VALIDITY);
   }
 
@@ -116,18 +126,24 @@ export class LocalRuntime {
     this.height += count;
     this.svm.expireBlockhash();
     this.blockhashes.set(this.svm.latestBlockhash(), this.height + BLOCKHASH_VALIDITY);
+    // Oldest first: each blockhash was added valid for longer than the ones before it.
     for (const [blockhash, lastValid] of this.blockhashes) {
-      if (lastValid < this.height) this.blockhashes.delete(blockhash);
+      if (lastValid >= this.height) break;
+      this.blockhashes.delete(blockhash);
     }
   }
 
-  simulate(transaction: VersionedTransaction): {
+  /** `bytes`: the transaction's wire form, if at hand. */
+  simulate(
+    transaction: VersionedTransaction,
+    bytes?: Uint8Array,
+  ): {
     err: TransactionErrorJson | null;
     logs: string[];
     computeUnits: bigint;
   } {
     if (this.isExpired(transaction)) return { err: 'BlockhashNotFound', logs: [], computeUnits: 0n };
-    const result = this.svm.simulateTransaction(toLiteSvm(transaction));
+    const result = simulateTransaction(this.svm, { transaction, bytes: bytes ?? transaction.serialize() });
     const meta = result.meta();
     const err = result instanceof FailedTransactionMetadata ? transactionErrorJson(result.err()) : null;
     return { err, logs: meta.logs(), computeUnits: meta.computeUnitsConsumed() };
@@ -138,26 +154,22 @@ export class LocalRuntime {
    * first, unless a payment the pre-check understands is plainly affordable (see `precheck.ts`).
    * Nothing can run in between: LiteSVM is synchronous, and so is everything up to sending.
    */
-  async submit(
-    transaction: VersionedTransaction,
-    { preflight }: { preflight: boolean },
-  ): Promise<Submission> {
-    const signature = bs58.encode(transaction.signatures[0]!);
+  async submit(signed: SignedTransaction, { preflight }: { preflight: boolean }): Promise<Submission> {
+    const { signature, transaction } = signed;
     if (this.history.has(signature)) return { landed: false, err: 'AlreadyProcessed', logs: [] };
     if (this.isExpired(transaction)) return { landed: false, err: 'BlockhashNotFound', logs: [] };
     const { message } = transaction;
-    // Encoded once: LiteSVM takes base58 addresses, for every read below and for `persist`.
-    const addresses = message.staticAccountKeys.map((key) => key.toBase58()) as Address[];
-    if (preflight && !this.surelySucceeds(transaction, addresses)) {
-      const simulated = this.simulate(transaction);
+    if (preflight && !this.surelySucceeds(transaction)) {
+      const simulated = this.simulate(transaction, signed.bytes);
       if (simulated.err !== null) return { landed: false, err: simulated.err, logs: simulated.logs };
     }
 
-    const preBalances = addresses.map((address) => this.lamports(address));
-    const result = this.svm.sendTransaction(toLiteSvm(transaction, addresses));
+    const keys = message.staticAccountKeys;
+    const preBalances = keys.map((key) => this.lamports(key));
+    const result = sendTransaction(this.svm, signed);
     // A transaction cannot change a read-only account's lamports (the runtime refuses it).
-    const postBalances = addresses.map((address, index) =>
-      message.isAccountWritable(index) ? this.lamports(address) : preBalances[index]!,
+    const postBalances = keys.map((key, index) =>
+      message.isAccountWritable(index) ? this.lamports(key) : preBalances[index]!,
     );
     const failed = result instanceof FailedTransactionMetadata;
     const meta = failed ? result.meta() : result;
@@ -180,7 +192,7 @@ export class LocalRuntime {
     if (this.history.size > HISTORY_LIMIT) this.history.delete(this.history.keys().next().value!);
     this.advanceBlocks(1);
     await this.persist(
-      addresses.filter((_, index) => message.isAccountWritable(index)),
+      keys.filter((_, index) => message.isAccountWritable(index)),
       { signature, failed: err !== null, lamportsSpent: preBalances[0]! - postBalances[0]! },
     );
     return { landed: true, record };
@@ -209,49 +221,25 @@ export class LocalRuntime {
   }
 
   /** Whether the transaction is sure to land and succeed, from the accounts as they are now. */
-  surelySucceeds(
-    transaction: VersionedTransaction,
-    addresses = transaction.message.staticAccountKeys.map((key) => key.toBase58()),
-  ): boolean {
-    return surelySucceeds(transaction, addresses, this.view);
+  surelySucceeds(transaction: VersionedTransaction): boolean {
+    return surelySucceeds(transaction, this.view);
   }
 
-  /** What the pre-check reads (the mint exists by then: `create` made sure of it). */
-  private get view(): ChainView {
-    const runtime = this;
-    return {
-      account: (address) => runtime.account(address),
-      rent(size) {
-        let rent = runtime.rents.get(size);
-        if (rent === undefined) {
-          rent = runtime.svm.minimumBalanceForRentExemption(BigInt(size));
-          runtime.rents.set(size, rent);
-        }
-        return rent;
-      },
-      usdcMint: runtime.usdcMint,
-      get usdcDecimals() {
-        // A mint's decimals never change.
-        runtime.mintDecimals ??= MintLayout.decode(runtime.account(runtime.usdcMint)!.data).decimals;
-        return runtime.mintDecimals;
-      },
-    };
+  lamports(key: PublicKey): bigint {
+    return this.svm.getBalance(key.toBytes()) ?? 0n;
   }
 
-  lamports(key: PublicKey | string): bigint {
-    return this.svm.getBalance(key.toString() as Address) ?? 0n;
-  }
-
-  account(key: PublicKey | string): ChainAccount | null {
-    const account = this.svm.getAccount(key.toString() as Address);
-    if (!account.exists) return null;
-    const { address, lamports, programAddress, executable, data } = account;
-    return { address, lamports, owner: programAddress, executable, data };
+  account(key: PublicKey): ChainAccount | null {
+    const bytes = key.toBytes();
+    const account = readAccount(this.svm, bytes);
+    if (!account) return null;
+    const { lamports, owner, executable, data } = account;
+    return { address: addressOf(bytes), lamports, owner: addressOf(owner), executable, data };
   }
 
   /** Embedded only: SOL from LiteSVM's faucet. */
   async airdrop(to: PublicKey, lamports: bigint): Promise<void> {
-    const result = this.svm.airdrop(to.toBase58() as Address, lamports as Lamports);
+    const result = this.svm.airdrop(to.toBytes(), lamports);
     if (!result || result instanceof FailedTransactionMetadata) throw new Error(`airdrop failed: ${result}`);
     await this.persist([to]);
   }
@@ -299,20 +287,19 @@ export class LocalRuntime {
     if (this.lamports(this.authority.publicKey) < AUTHORITY_FLOOR) {
       await this.airdrop(this.authority.publicKey, 10n * AUTHORITY_FLOOR);
     }
-    const { transaction } = signTransaction(instructions, signers, this.svm.latestBlockhash());
-    const outcome = await this.submit(transaction, { preflight: true });
+    const signed = signTransaction(instructions, signers, this.svm.latestBlockhash());
+    const outcome = await this.submit(signed, { preflight: true });
     const err = outcome.landed ? outcome.record.err : outcome.err;
     if (err !== null) throw new Error(`embedded chain set-up transaction failed: ${JSON.stringify(err)}`);
   }
 
   private restore({ address, lamports, owner, executable, data }: ChainAccount): void {
-    this.svm.setAccount({
-      address: address as Address,
-      lamports: lamports as Lamports,
-      programAddress: owner as Address,
+    const key = toPublicKey(address, 'saved account address').toBytes();
+    writeAccount(this.svm, key, {
+      lamports,
+      owner: toPublicKey(owner, 'saved account owner').toBytes(),
       executable,
       data,
-      space: BigInt(data.length),
     });
   }
 
@@ -320,7 +307,7 @@ export class LocalRuntime {
    * Saves the accounts' state as of now (read synchronously, right after the transaction), in
    * order: each save waits for the previous one, so an older state never overwrites a newer one.
    */
-  private persist(keys: Array<PublicKey | string>, transaction?: SavedTransaction): Promise<void> {
+  private persist(keys: PublicKey[], transaction?: SavedTransaction): Promise<void> {
     const store = this.store;
     if (!store) return Promise.resolve();
     const accounts = keys.map((key) => this.account(key) ?? closedAccount(key));
@@ -330,22 +317,34 @@ export class LocalRuntime {
   }
 }
 
+/** The chain as the pre-check reads it; its constants (rent-exempt minimums, the mint's decimals) read once. */
+function chainView(svm: LiteSvm, usdcMint: PublicKey): ChainView {
+  const rents = new Map<number, bigint>();
+  let decimals: number | undefined;
+  return {
+    account: (key) => readAccount(svm, key.toBytes()),
+    rent(size) {
+      let rent = rents.get(size);
+      if (rent === undefined) {
+        rent = svm.minimumBalanceForRentExemption(BigInt(size));
+        rents.set(size, rent);
+      }
+      return rent;
+    },
+    usdcMint,
+    get usdcDecimals() {
+      // A mint's decimals never change; it exists by the first payment (`create` made sure of it).
+      decimals ??= MintLayout.decode(readAccount(svm, usdcMint.toBytes())!.data).decimals;
+      return decimals;
+    },
+  };
+}
+
 /** An account a transaction emptied: saved as such so a restart does not bring it back. */
-const closedAccount = (key: PublicKey | string): ChainAccount => ({
-  address: key.toString(),
+const closedAccount = (key: PublicKey): ChainAccount => ({
+  address: key.toBase58(),
   lamports: 0n,
   owner: SystemProgram.programId.toBase58(),
   executable: false,
   data: new Uint8Array(),
 });
-
-/** litesvm 1.5 takes @solana/kit transactions: message bytes plus signatures by signer, in order. */
-function toLiteSvm(transaction: VersionedTransaction, addresses?: string[]): LiteSvmTransaction {
-  const { message } = transaction;
-  const signers = (addresses ?? message.staticAccountKeys.map((key) => key.toBase58())).slice(
-    0,
-    message.header.numRequiredSignatures,
-  );
-  const signatures = Object.fromEntries(signers.map((address, i) => [address, transaction.signatures[i]!]));
-  return { messageBytes: message.serialize(), signatures } as unknown as LiteSvmTransaction;
-}

@@ -2,6 +2,7 @@ import { PublicKey, VersionedTransaction } from '@solana/web3.js';
 import type { ChainAccount } from '@tdk/core';
 import bs58 from 'bs58';
 import type { LandedTransaction, LocalRuntime } from '../embedded/runtime';
+import { signedTransaction } from '../transactions';
 
 /** A JSON-RPC error answer. */
 export class RpcError extends Error {
@@ -62,7 +63,7 @@ export function rpcMethods(runtime: LocalRuntime, hooks: Hooks): Record<string, 
         return signature;
       }
       const skipPreflight = (config as { skipPreflight?: boolean } | undefined)?.skipPreflight === true;
-      const outcome = await runtime.submit(tx, { preflight: !skipPreflight });
+      const outcome = await runtime.submit(signedTransaction(tx), { preflight: !skipPreflight });
       if (outcome.landed) {
         if (hooks.confirmationDelayMs > 0) confirmsAt.set(signature, Date.now() + hooks.confirmationDelayMs);
         return signature;
