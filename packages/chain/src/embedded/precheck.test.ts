@@ -65,6 +65,26 @@ describe('the embedded runtime’s pre-check (sending without simulating first)'
     expect(cases.filter(([, , , ok]) => !ok).length).toBeGreaterThan(cases.length / 2);
   });
 
+  it('simulates a payment to many new recipients, which the chain fails past its instruction trace limit', async () => {
+    const from = await payer(1_000_000_000n, 1_000n);
+    const recipients = Array.from({ length: 11 }, () => new PublicKey(generateKeypair().publicKey));
+    const transaction = signTransaction(
+      usdcTransferInstructions(
+        from.publicKey,
+        runtime.usdcMint,
+        recipients.map((to) => ({ to, amount: 1n })),
+      ),
+      [from],
+      runtime.latestBlockhash().blockhash,
+    );
+    expect(runtime.surelySucceeds(transaction.transaction)).toBe(false);
+    expect(runtime.simulate(transaction.transaction).err).not.toBeNull();
+    const chain = embeddedChainOn(runtime);
+    const before = await chain.balances(from.publicKey.toBase58());
+    await expect(runtime.submit(transaction, { preflight: true })).resolves.toMatchObject({ landed: false });
+    expect(await chain.balances(from.publicKey.toBase58())).toEqual(before);
+  });
+
   it('leaves to the simulation what it does not understand, so a failing one still costs nothing', async () => {
     const from = await payer(1_000_000_000n, 1_000n);
     const own = payment(from, [{ to: from.publicKey, amount: 1n }]);

@@ -34,6 +34,8 @@ const TOKEN_ACCOUNT_SIZE = 165;
 const TRANSFER_CHECKED = 12;
 const CREATE_IDEMPOTENT = 1;
 const U64_MAX = 2n ** 64n - 1n;
+/** Four recipients with memos; TDK's payments have one or two. */
+const MAX_SURE_INSTRUCTIONS = 10;
 const MEMO_PROGRAM_ID = memoInstruction('').programId;
 const SYSTEM = SystemProgram.programId.toBuffer();
 const TOKEN = TOKEN_PROGRAM_ID.toBuffer();
@@ -48,6 +50,9 @@ interface TokenAccount {
 export function surelySucceeds(transaction: VersionedTransaction, chain: ChainView): boolean {
   const { message } = transaction;
   if (message.version !== 'legacy' || message.header.numRequiredSignatures !== 1) return false;
+  // Each create-if-missing runs inner instructions: many recipients can pass the runtime's limit on
+  // the instruction trace, which fails only once running (and charges the fee). Simulate those.
+  if (message.compiledInstructions.length > MAX_SURE_INSTRUCTIONS) return false;
   const keys = message.staticAccountKeys;
   const [payerKey] = keys;
   const payer = payerKey ? chain.account(payerKey) : null;
