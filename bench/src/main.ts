@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KyselyPlugin } from 'kysely';
+import { type CpuPerCall, cpuPerCall, cpuSnapshot } from './cpu';
 import { measureKeyVerification } from './key-verification';
 import { type Measured, measure, type Target } from './load';
 import { profiled, summarise, summaryMarkdown } from './profile';
@@ -35,6 +37,7 @@ const warmUpSeconds = 2;
 // Each operation timed in this process first runs unrecorded for this long.
 const sampleWarmUpSeconds = 1;
 const profileSeconds = 5;
+const cores = availableParallelism();
 const profileDir = new URL('../profiles/', import.meta.url);
 
 const direct = (bench: BenchTdk): Target => ({
@@ -175,6 +178,12 @@ async function profile(): Promise<void> {
       database,
       async (bench) => {
         await measure(throughTdk(bench), 10, warmUpSeconds);
+        await settle();
+        // Before the profiler: stopping it throws optimized code away, and recompiling would be counted.
+        const before = cpuSnapshot();
+        const loaded = await measure(throughTdk(bench), 10, profileSeconds);
+        const cpu = cpuPerCall(before, cpuSnapshot(), loaded.answered);
+        await settle();
         const { result, profile } = await profiled(() => measure(throughTdk(bench), 10, profileSeconds));
         const file = new URL(`tdk-${database}.cpuprofile`, profileDir);
         writeFileSync(file, JSON.stringify(profile));
@@ -185,6 +194,8 @@ async function profile(): Promise<void> {
         sections.push(
           [
             `#### ${database}`,
+            '',
+            cpuMarkdown(database, cpu, loaded),
             '',
             `CPU profile: ${Math.round(result.requestsPerSecond)} paid calls/s at 10 connections, under the profiler.`,
             '',
@@ -199,13 +210,34 @@ async function profile(): Promise<void> {
   }
   const text = [
     `Profiled ${new Date().toISOString().slice(0, 10)} with \`${command()}\` at ${revision()}, on ${machine()}.`,
-    `CPU time of TDK's thread over ${profileSeconds} s of load (the load generator runs in another thread);`,
-    `then ${profileSeconds} s at one connection with every query timed.`,
+    `Per database: the CPU a paid call costs, by thread and process, over ${profileSeconds} s of load at 10 connections;`,
+    `a sampling profile of TDK's thread over another ${profileSeconds} s (the load generator runs in another thread; the`,
+    `profile counts wall time, so a write that hands the CPU to Postgres shows as \`writev\`); then ${profileSeconds} s at one`,
+    'connection with every query timed.',
     '',
     sections.join('\n\n'),
   ].join('\n');
   console.log(`\n${text}`);
   updateDocs('profile', text);
+}
+
+/** What one paid call costs the machine in CPU, by where it runs, and the ceiling that sets. */
+function cpuMarkdown(database: DatabaseKind, cpu: CpuPerCall, loaded: Measured): string {
+  const total = cpu.main + cpu.background + cpu.postgres;
+  const ms = (n: number) => n.toFixed(2);
+  return [
+    `CPU per paid call at 10 connections (${Math.round(loaded.requestsPerSecond)} calls/s, without the profiler), from /proc:`,
+    '',
+    '| where | ms per call |',
+    '|---|--:|',
+    `| TDK's thread${database === 'pglite-memory' ? ' (with PGlite)' : ''} | ${ms(cpu.main)} |`,
+    `| TDK's other threads (V8 garbage collection and compilation, libuv) | ${ms(cpu.background)} |`,
+    ...(database === 'postgres' ? [`| Postgres server processes | ${ms(cpu.postgres)} |`] : []),
+    `| **in all** | **${ms(total)}** |`,
+    '',
+    `At ${ms(total)} ms a call, ${cores} cores make at most ${Math.round((cores * 1000) / total)} calls/s (before the load generator's share); ` +
+      `one event loop at ${ms(cpu.main)} ms at most ${Math.round(1000 / cpu.main)}.`,
+  ].join('\n');
 }
 
 function queriesMarkdown(timing: QueryTiming, sequential: Measured): string {

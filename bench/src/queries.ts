@@ -4,6 +4,7 @@ import {
   type KyselyPlugin,
   type OperationNode,
   type QueryId,
+  RawNode,
   type RootOperationNode,
   SelectQueryNode,
   TableNode,
@@ -48,8 +49,12 @@ export function createQueryTiming(): QueryTiming {
   };
 }
 
-/** e.g. `update key_usage_period`; raw SQL is `raw`. */
+/**
+ * e.g. `update key_usage_period`; plain SQL by the writes it makes, in order (a statement with
+ * data-modifying CTEs makes several), e.g. `update call + insert into call_event`.
+ */
 function statementOf(node: RootOperationNode): string {
+  if (RawNode.is(node)) return rawStatementOf(rawText(node));
   const [verb, table] = InsertQueryNode.is(node)
     ? ['insert into', node.into]
     : UpdateQueryNode.is(node)
@@ -58,8 +63,27 @@ function statementOf(node: RootOperationNode): string {
         ? ['select from', node.from?.froms[0]]
         : DeleteQueryNode.is(node)
           ? ['delete from', node.from.froms[0]]
-          : ['raw', undefined];
+          : ['other', undefined];
   return table ? `${verb} ${tableName(table)}` : verb;
+}
+
+/** The SQL of a plain statement, with the statements spliced into it (a CTE) and `?` for values. */
+function rawText(node: RawNode): string {
+  return node.sqlFragments
+    .map((fragment, i) => {
+      const parameter = node.parameters[i];
+      return fragment + (parameter === undefined ? '' : RawNode.is(parameter) ? rawText(parameter) : '?');
+    })
+    .join('');
+}
+
+function rawStatementOf(text: string): string {
+  // `on conflict … do update set` is not a write of its own.
+  const writes = [...text.matchAll(/\b(insert into|update(?!\s+set\b)|delete from)\s+"?(\w+)/gi)].map(
+    ([, verb, table]) => `${verb!.toLowerCase()} ${table}`,
+  );
+  if (writes.length > 0) return [...new Set(writes)].join(' + ');
+  return text.trim().split(/\s+/).slice(0, 3).join(' ').toLowerCase();
 }
 
 function tableName(node: OperationNode): string {
