@@ -138,6 +138,46 @@ export function Field({
 }
 
 /**
+ * A filter's drop-down: "Any" (or `anyLabel`), which is `undefined`, then each choice. Choices are
+ * values shown as they are, or `[value, label]` pairs.
+ */
+export function Choice<T extends string>({
+  label,
+  value,
+  choices,
+  onChange,
+  anyLabel = 'Any',
+}: {
+  label: string;
+  value: T | undefined;
+  choices: ReadonlyArray<T | readonly [T, string]>;
+  onChange: (value: T | undefined) => void;
+  anyLabel?: string;
+}) {
+  return (
+    <Field label={label}>
+      {(id) => (
+        <select
+          id={id}
+          value={value ?? ''}
+          onChange={(e) => onChange((e.target.value || undefined) as T | undefined)}
+        >
+          <option value="">{anyLabel}</option>
+          {choices.map((choice) => {
+            const [v, text] = typeof choice === 'string' ? [choice, choice] : choice;
+            return (
+              <option key={v} value={v}>
+                {text}
+              </option>
+            );
+          })}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+/**
  * A button that asks first, in a modal dialog (focus moves into it, Escape cancels), then runs the
  * action and shows its outcome or error.
  */

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { type Inputs, type Outputs, trpc } from '../api';
 import { dateTime, short, sol, usd } from '../format';
 import { Link } from '../router';
-import { Field, Json, Loaded, Page, Pager, Status, useCursor } from '../ui';
+import { Choice, Json, Loaded, Page, Pager, Status, useCursor } from '../ui';
 
 type CallFilter = Omit<Inputs['admin']['calls']['list'], 'cursor' | 'limit'>;
 type CallEvent = Outputs['admin']['calls']['get']['events'][number];
@@ -20,38 +20,18 @@ export function CallsPage() {
   return (
     <Page title="Calls">
       <search className="filters" aria-label="Filter calls">
-        <Field label="Status">
-          {(id) => (
-            <select
-              id={id}
-              value={filter.status ?? ''}
-              onChange={(e) =>
-                setFilter({ ...filter, status: (e.target.value || undefined) as CallFilter['status'] })
-              }
-            >
-              <option value="">Any</option>
-              {statuses.map((s) => (
-                <option key={s}>{s}</option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Agent">
-          {(id) => (
-            <select
-              id={id}
-              value={filter.agent_id ?? ''}
-              onChange={(e) => setFilter({ ...filter, agent_id: e.target.value || undefined })}
-            >
-              <option value="">Any</option>
-              {agents.data?.items.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.name}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <Choice
+          label="Status"
+          value={filter.status}
+          choices={statuses}
+          onChange={(status) => setFilter({ ...filter, status })}
+        />
+        <Choice
+          label="Agent"
+          value={filter.agent_id}
+          choices={agents.data?.items.map((a) => [a.id, a.name] as const) ?? []}
+          onChange={(agent_id) => setFilter({ ...filter, agent_id })}
+        />
       </search>
       <CallsTable key={JSON.stringify(filter)} filter={filter} />
     </Page>

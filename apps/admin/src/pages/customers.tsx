@@ -3,7 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { type Inputs, trpc } from '../api';
 import { dateTime, usd } from '../format';
 import { Link } from '../router';
-import { ConfirmButton, ErrorNote, Field, Loaded, Page, Pager, Status, useCursor } from '../ui';
+import { Choice, ConfirmButton, ErrorNote, Field, Loaded, Page, Pager, Status, useCursor } from '../ui';
 import { CallsTable } from './calls';
 import { KeysTable } from './keys';
 
@@ -47,35 +47,18 @@ export function CustomersPage() {
               </select>
             )}
           </Field>
-          <Field label="Tier">
-            {(id) => (
-              <select
-                id={id}
-                value={filter.tier ?? ''}
-                onChange={(e) => change({ ...filter, tier: (e.target.value || undefined) as Filter['tier'] })}
-              >
-                <option value="">Any</option>
-                <option value="free">free</option>
-                <option value="paid">paid</option>
-                <option value="pro">pro</option>
-              </select>
-            )}
-          </Field>
-          <Field label="Status">
-            {(id) => (
-              <select
-                id={id}
-                value={filter.status ?? ''}
-                onChange={(e) =>
-                  change({ ...filter, status: (e.target.value || undefined) as Filter['status'] })
-                }
-              >
-                <option value="">Any</option>
-                <option value="active">active</option>
-                <option value="suspended">suspended</option>
-              </select>
-            )}
-          </Field>
+          <Choice
+            label="Tier"
+            value={filter.tier}
+            choices={['free', 'paid', 'pro'] as const}
+            onChange={(tier) => change({ ...filter, tier })}
+          />
+          <Choice
+            label="Status"
+            value={filter.status}
+            choices={['active', 'suspended'] as const}
+            onChange={(status) => change({ ...filter, status })}
+          />
           <button type="submit" className="primary">
             Search
           </button>

@@ -3,7 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { type Inputs, type Outputs, trpc } from '../api';
 import { dateTime, short, sol, usd } from '../format';
 import { Link } from '../router';
-import { ConfirmButton, Field, Loaded, Page, Pager, Status, useCursor } from '../ui';
+import { Choice, ConfirmButton, Field, Loaded, Page, Pager, Status, useCursor } from '../ui';
 
 type KeyFilter = Omit<Inputs['admin']['keys']['list'], 'cursor' | 'limit'>;
 type AdminKey = Outputs['admin']['keys']['list']['items'][number];
@@ -22,21 +22,12 @@ export function KeysPage() {
           <Field label="Key id or wallet address">
             {(id) => <input id={id} type="search" value={query} onChange={(e) => setQuery(e.target.value)} />}
           </Field>
-          <Field label="Status">
-            {(id) => (
-              <select
-                id={id}
-                value={filter.status ?? ''}
-                onChange={(e) =>
-                  setFilter({ ...filter, status: (e.target.value || undefined) as KeyFilter['status'] })
-                }
-              >
-                <option value="">Any</option>
-                <option value="active">active</option>
-                <option value="revoked">revoked</option>
-              </select>
-            )}
-          </Field>
+          <Choice
+            label="Status"
+            value={filter.status}
+            choices={['active', 'revoked'] as const}
+            onChange={(status) => setFilter({ ...filter, status })}
+          />
           <button type="submit" className="primary">
             Search
           </button>

@@ -4,7 +4,7 @@ import { type Inputs, trpc } from '../api';
 import { CallsChart } from '../chart';
 import { dateTime, usd } from '../format';
 import { Link } from '../router';
-import { Field, Loaded, Page, Pager, Status, useCursor } from '../ui';
+import { Choice, Field, Loaded, Page, Pager, Status, useCursor } from '../ui';
 
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 
@@ -193,24 +193,15 @@ function Outbox() {
     <section className="card" aria-labelledby="outbox-title">
       <header className="section-header">
         <h2 id="outbox-title">Meter delivery to Stripe</h2>
-        <Field label="State">
-          {(id) => (
-            <select
-              id={id}
-              value={state ?? ''}
-              onChange={(e) => {
-                setState((e.target.value || undefined) as OutboxState);
-                pager.reset();
-              }}
-            >
-              <option value="">Any</option>
-              <option value="open">open</option>
-              <option value="pending">pending</option>
-              <option value="failing">failing</option>
-              <option value="delivered">delivered</option>
-            </select>
-          )}
-        </Field>
+        <Choice
+          label="State"
+          value={state}
+          choices={['open', 'pending', 'failing', 'delivered'] as const}
+          onChange={(next) => {
+            setState(next);
+            pager.reset();
+          }}
+        />
       </header>
       <Loaded query={reports}>
         {(d) => (
