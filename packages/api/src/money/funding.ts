@@ -14,7 +14,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Services } from '../services';
 import {
   bookTransaction,
-  hasUnsettledTransactions,
+  hasUnsettledFunding,
   journalTransaction,
   type PlannedMovement,
   settleFailedSend,
@@ -137,8 +137,7 @@ export async function fundNewWallet(services: Services, walletId: string): Promi
   } catch (error) {
     // What was sent is booked: release the claim so the rest can be retried — unless a transfer's
     // outcome is unknown; recovery settles it and releases the claim then.
-    if (!(await hasUnsettledTransactions(services.db, walletId)))
-      await releaseFundingClaim(services.db, walletId);
+    if (!(await hasUnsettledFunding(services.db, walletId))) await releaseFundingClaim(services.db, walletId);
     throw error;
   }
   await services.db.updateTable('wallet').set({ funded_at: new Date() }).where('id', '=', walletId).execute();
@@ -211,7 +210,7 @@ export async function topUpIfLow(services: Services, wallet: WalletRow): Promise
     return amounts;
   } finally {
     // Held while a transfer's outcome is unknown: recovery settles it; the claim goes stale after that.
-    if (!(await hasUnsettledTransactions(services.db, wallet.id))) {
+    if (!(await hasUnsettledFunding(services.db, wallet.id))) {
       await services.db
         .updateTable('wallet')
         .set({ top_up_claimed_at: null })
