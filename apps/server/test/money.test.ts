@@ -140,6 +140,42 @@ describe.each(testDatabaseKinds)('money on %s', (kind) => {
     expect((await reconcileBalances(tdk.services)).differences).toEqual([]);
   });
 
+  it("releases a top-up's claim while one of the wallet's own payments is in flight", async () => {
+    const wallet = await newFundedWallet(tdk);
+    await spend(tdk, wallet, 6_000_000n);
+    // A call's payment journaled and not yet recorded, as between its payment and its record.
+    const inFlight = bs58.encode(Buffer.alloc(64, 7));
+    await tdk.database.db
+      .insertInto('chain_intent')
+      .values({
+        signature: inFlight,
+        movement_id: newId('movement'),
+        kind: 'agent_payment',
+        wallet_id: wallet.id,
+        payer: ledgerAccount.wallet(wallet.id),
+        lamports_sent: '0',
+        postings: '[]',
+        details: '{}',
+      })
+      .execute();
+    try {
+      expect(await topUpIfLow(tdk.services, wallet)).toEqual({ usdc: 6_000_000n, lamports: 0n });
+      const { top_up_claimed_at } = await tdk.database.db
+        .selectFrom('wallet')
+        .select('top_up_claimed_at')
+        .where('id', '=', wallet.id)
+        .executeTakeFirstOrThrow();
+      // Held, the next refill of this wallet would wait for the claim to go stale (minutes).
+      expect(top_up_claimed_at).toBeNull();
+    } finally {
+      await tdk.database.db
+        .updateTable('chain_intent')
+        .set({ status: 'dropped' })
+        .where('signature', '=', inFlight)
+        .execute();
+    }
+  });
+
   it('reports every difference between ledger and chain', async () => {
     const wallet = await newFundedWallet(tdk);
     // Money that moves on chain without a ledger entry is exactly what reconciliation must catch.
