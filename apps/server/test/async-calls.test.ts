@@ -286,6 +286,21 @@ describe('the job of an async call, run again after its worker stopped', () => {
     expect(stream.frames.map((f) => f.data.status)).toEqual(['queued', 'paying', 'running', 'succeeded']);
   });
 
+  it('does not run a queued call whose key was revoked in the meantime: failed, nothing paid', async () => {
+    const dev = await newDeveloper(server);
+    const callId = await queue(dev);
+    const revoked = await api('POST', `/api/tdk/keys/${dev.keyId}/revoke`, { token: dev.session });
+    expect(revoked.body.status).toBe('revoked');
+    await runJob(callId);
+    const call = await server.tdk.database.db
+      .selectFrom('call')
+      .select(['status', 'response'])
+      .where('id', '=', callId)
+      .executeTakeFirstOrThrow();
+    expect(call).toMatchObject({ status: 'failed', response: { error: { code: 'api_key_revoked' } } });
+    expect(await countPayments(server, dev.walletId)).toBe(0);
+  });
+
   it('closes a call its run left in `paying` as failed: nothing was sent, so nothing was paid', async () => {
     const dev = await newDeveloper(server);
     const callId = await queue(dev);

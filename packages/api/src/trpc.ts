@@ -5,6 +5,7 @@ import { isRateLimiterRes, rateLimited, rateLimitHeaders } from './auth/limits';
 import { type UserRow, validateSessionToken } from './auth/sessions';
 import { toAppError, toTRPCError } from './errors';
 import { looksLikeApiKey } from './keys/secret';
+import { assertMayCall } from './keys/verifier';
 import type { Services } from './services';
 
 /** What every procedure sees: who asks, from where, and the services to act with. */
@@ -110,14 +111,6 @@ export const apiKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
     throw new AppError('invalid_api_key', 'Send your API key as `Authorization: Bearer tdk_…`.');
   }
   const verified = await ctx.services.apiKeys.verify(ctx.credential);
-  if (verified.user.status !== 'active') {
-    throw new AppError('account_suspended', 'This account is suspended. Contact support.');
-  }
-  if (verified.paymentStatus === 'past_due') {
-    throw new AppError(
-      'billing_past_due',
-      "The account's last invoice could not be paid, so its keys are suspended. They work again as soon as it is paid.",
-    );
-  }
+  assertMayCall(verified);
   return next({ ctx: { apiKey: verified } });
 });

@@ -1,7 +1,8 @@
 import { AppError, isAppError } from '@tdk/core';
 import type { JobHandler } from '@tdk/jobs';
+import { assertMayCall, callerOf, type VerifiedKey } from '../keys/verifier';
 import type { Services } from '../services';
-import { type Payer, runCall, runCallJob } from './call-agent';
+import { runCall, runCallJob } from './call-agent';
 import { changeCallStatus, closeUnpaid, interruptedError, markOutcomeUnknown } from './lifecycle';
 
 /** The job handlers of async calls, for the worker. */
@@ -50,13 +51,16 @@ async function runQueuedCall(services: Services, callId: string): Promise<void> 
       const gone = new AppError('agent_not_found', `The agent ${call.agent_id} is no longer available.`);
       return closeUnpaid(db, callId, 'paying', gone);
     }
-    await runCall(services, {
-      id: callId,
-      caller: await payerOf(services, call.api_key_id),
-      agent,
-      input: call.input,
-      started,
-    });
+    // The key was checked when the call was queued; it may have been revoked (or its account
+    // suspended, its invoice left unpaid) since.
+    const caller = await payerOf(services, call.api_key_id);
+    try {
+      assertMayCall(caller);
+    } catch (refused) {
+      if (!isAppError(refused)) throw refused;
+      return closeUnpaid(db, callId, 'paying', refused);
+    }
+    await runCall(services, { id: callId, caller, agent, input: call.input, started });
   } catch (error) {
     // An AppError is the call's recorded outcome. Anything else retries the job, which then finds the
     // call past `queued` and settles it as above.
@@ -64,13 +68,9 @@ async function runQueuedCall(services: Services, callId: string): Promise<void> 
   }
 }
 
-/** The key, wallet and owner of a call, read again (a job or recovery has only the call row). */
-export async function payerOf(services: Services, keyId: string): Promise<Payer> {
+/** The key, wallet, owner and billing status of a call, read again (a job or recovery has only the call row). */
+export async function payerOf(services: Services, keyId: string): Promise<VerifiedKey> {
   const { db } = services;
   const key = await db.selectFrom('api_key').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
-  const [wallet, user] = await Promise.all([
-    db.selectFrom('wallet').selectAll().where('id', '=', key.wallet_id).executeTakeFirstOrThrow(),
-    db.selectFrom('app_user').selectAll().where('id', '=', key.user_id).executeTakeFirstOrThrow(),
-  ]);
-  return { key, wallet, user };
+  return callerOf(db, key);
 }

@@ -12,10 +12,31 @@ export interface VerifiedKey {
 }
 
 export interface ApiKeyVerifier {
-  /** The key, its wallet and its owner; throws `invalid_api_key` / `api_key_revoked`. */
+  /**
+   * The key, its wallet, owner and billing status; throws `invalid_api_key`, or `api_key_revoked` for
+   * a rolled secret past its grace period. Whether the key may call is `assertMayCall`'s question.
+   */
   verify(secret: string): Promise<VerifiedKey>;
   /** Drops cached verifications, e.g. right after a revoke or roll in this process. */
   evict(keyId: string): void;
+}
+
+/**
+ * Refuses a caller whose key may not call now: revoked, its account suspended, or its last invoice
+ * unpaid. Checked on every request with a key, and again when a queued async call comes to run.
+ */
+export function assertMayCall(caller: Pick<VerifiedKey, 'key' | 'user' | 'paymentStatus'>): void {
+  if (caller.key.status === 'revoked')
+    throw new AppError('api_key_revoked', 'This API key has been revoked.');
+  if (caller.user.status !== 'active') {
+    throw new AppError('account_suspended', 'This account is suspended. Contact support.');
+  }
+  if (caller.paymentStatus === 'past_due') {
+    throw new AppError(
+      'billing_past_due',
+      "The account's last invoice could not be paid, so its keys are suspended. They work again as soon as it is paid.",
+    );
+  }
 }
 
 /**
@@ -37,7 +58,6 @@ export function createApiKeyVerifier(
       .executeTakeFirst();
     if (!row)
       throw new AppError('invalid_api_key', 'The API key is not valid. Check it, or create a new one.');
-    if (row.status === 'revoked') throw new AppError('api_key_revoked', 'This API key has been revoked.');
     if (
       row.secret_hash !== hash &&
       (!row.previous_secret_expires_at || row.previous_secret_expires_at <= new Date())
@@ -47,16 +67,7 @@ export function createApiKeyVerifier(
         'This API key was rolled and its grace period is over. Use the new secret.',
       );
     }
-    const [wallet, user, billing] = await Promise.all([
-      db.selectFrom('wallet').selectAll().where('id', '=', row.wallet_id).executeTakeFirstOrThrow(),
-      db.selectFrom('app_user').selectAll().where('id', '=', row.user_id).executeTakeFirstOrThrow(),
-      db
-        .selectFrom('billing_account')
-        .select('payment_status')
-        .where('user_id', '=', row.user_id)
-        .executeTakeFirst(),
-    ]);
-    return { key: row, wallet, user, paymentStatus: billing?.payment_status ?? 'ok' };
+    return callerOf(db, row);
   }
 
   return {
@@ -74,4 +85,18 @@ export function createApiKeyVerifier(
       for (const [hash, { entry }] of cache) if (entry.key.id === keyId) cache.delete(hash);
     },
   };
+}
+
+/** A key's wallet, owner and billing status, read with the key row in hand. */
+export async function callerOf(db: Kysely<Database>, key: Selectable<ApiKeyTable>): Promise<VerifiedKey> {
+  const [wallet, user, billing] = await Promise.all([
+    db.selectFrom('wallet').selectAll().where('id', '=', key.wallet_id).executeTakeFirstOrThrow(),
+    db.selectFrom('app_user').selectAll().where('id', '=', key.user_id).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('billing_account')
+      .select('payment_status')
+      .where('user_id', '=', key.user_id)
+      .executeTakeFirst(),
+  ]);
+  return { key, wallet, user, paymentStatus: billing?.payment_status ?? 'ok' };
 }
