@@ -5,7 +5,7 @@ import { recordAudit } from '../audit/record';
 import { dayPeriod, monthPeriod } from '../calls/limits';
 import { createApiKey } from '../keys/generate-key';
 import { revokeApiKey, rollApiKey } from '../keys/revoke-key';
-import { apiKeyDto, ZApiKey } from '../keys/schemas';
+import { apiKeyDto, ZApiKey, ZGraceSeconds, ZKeyId } from '../keys/schemas';
 import { fundNewWallet, topUpIfLow } from '../money/funding';
 import { ledgerBalances } from '../money/ledger';
 import { atMs, decodeCursor, olderThan, toPage, ZPageInput } from '../pagination';
@@ -87,8 +87,6 @@ export const listAllKeys = adminProcedure
     };
   });
 
-const ZKeyId = z.object({ id: z.string().max(64) });
-
 /** Revokes any account's key (audited with its owner); calls with it fail from now on. */
 export const adminRevokeKey = adminProcedure
   .input(ZKeyId)
@@ -103,15 +101,7 @@ export const adminRevokeKey = adminProcedure
  * to nobody (it never reaches the browser); the owner rolls the key again to get one they can use.
  */
 export const adminRollKey = adminProcedure
-  .input(
-    ZKeyId.extend({
-      grace_seconds: z
-        .number()
-        .int()
-        .min(0)
-        .max(7 * 24 * 3600),
-    }),
-  )
+  .input(ZKeyId.extend({ grace_seconds: ZGraceSeconds }))
   .output(ZApiKey)
   .mutation(async ({ ctx, input }) => {
     const { key, wallet } = await rollApiKey(

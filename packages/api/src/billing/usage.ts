@@ -26,8 +26,7 @@ export async function recordBillableUsage(
         set value = meter_report.value + excluded.value, calls = meter_report.calls + 1, updated_at = now()
         where meter_report.status = 'open'
       returning id`.execute(trx);
-    const added = rows.length > 0;
-    if (added) return;
+    if (rows.length > 0) return;
     window = new Date(window.getTime() + usage.intervalMs);
   }
 }

@@ -1,14 +1,11 @@
 import { AppError } from '@tdk/core';
 import type { Database } from '@tdk/db';
 import type { Transaction } from 'kysely';
-import { z } from 'zod';
 import { recordAudit } from '../audit/record';
 import type { Services } from '../services';
 import { signedInProcedure } from '../trpc';
-import { apiKeyDto, ZApiKey, ZKeyWithSecret } from './schemas';
+import { apiKeyDto, ZApiKey, ZGraceSeconds, ZKeyId, ZKeyWithSecret } from './schemas';
 import { generateKeySecret, hashKeySecret, keyHint } from './secret';
-
-const ZKeyId = z.object({ id: z.string().max(64) });
 
 /** Who asks for a key change, and from where: recorded in the audit log. */
 interface KeyChangeOrigin {
@@ -132,16 +129,7 @@ export const rollKey = signedInProcedure
         'Issues a new secret for the same key and wallet. The old secret keeps working for `grace_seconds` (default one day), then stops.',
     },
   })
-  .input(
-    ZKeyId.extend({
-      grace_seconds: z
-        .number()
-        .int()
-        .min(0)
-        .max(7 * 24 * 3600)
-        .default(24 * 3600),
-    }),
-  )
+  .input(ZKeyId.extend({ grace_seconds: ZGraceSeconds.default(24 * 3600) }))
   .output(ZKeyWithSecret)
   .mutation(async ({ ctx, input }) => {
     const { key, wallet, secret } = await rollApiKey(

@@ -2,6 +2,16 @@ import type { ApiKeyTable, WalletTable } from '@tdk/db';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
 
+/** A key named in a path or body. */
+export const ZKeyId = z.object({ id: z.string().max(64) });
+
+/** How long a rolled key's old secret keeps working: at most a week. */
+export const ZGraceSeconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(7 * 24 * 3600);
+
 export const ZApiKey = z
   .object({
     id: z.string().describe('`key_…`'),

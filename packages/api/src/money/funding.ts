@@ -12,13 +12,7 @@ import type { Database } from '@tdk/db';
 import { enqueueJob } from '@tdk/jobs';
 import { type Kysely, sql } from 'kysely';
 import type { Services } from '../services';
-import {
-  bookTransaction,
-  hasUnsettledFunding,
-  journalTransaction,
-  type PlannedMovement,
-  settleFailedSend,
-} from './journal';
+import { bookTransaction, journalTransaction, type PlannedMovement, settleFailedSend } from './journal';
 import { type LedgerBalances, ledgerBalances } from './ledger';
 import { checkTreasuryFloat, treasurySigner } from './treasury';
 import type { WalletRow } from './wallets';
@@ -27,6 +21,26 @@ type Amounts = { usdc: bigint; lamports: bigint };
 
 /** A claim left by a process that died mid top-up stops blocking top-ups after this long. */
 const staleTopUpClaim = '5 minutes';
+
+/** The transfers that fund a wallet from the treasury. */
+const fundingKinds = ['wallet_funding', 'top_up'] as const;
+type FundingKind = (typeof fundingKinds)[number];
+
+/**
+ * Whether transfers funding a wallet were sent and are not settled yet. The wallet's own payments
+ * in flight do not count: a call between its payment and its record must not keep a funding claim
+ * held (a wallet left claimed is not refilled until the claim goes stale).
+ */
+async function hasUnsettledFunding(db: Kysely<Database>, walletId: string): Promise<boolean> {
+  const found = await db
+    .selectFrom('chain_intent')
+    .select('signature')
+    .where('wallet_id', '=', walletId)
+    .where('kind', 'in', fundingKinds)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return found !== undefined;
+}
 
 /**
  * Sends `amounts` from the treasury to a wallet and books each chain transaction as it lands, each
@@ -38,7 +52,7 @@ async function sendFromTreasury(
   services: Services,
   wallet: WalletRow,
   amounts: Amounts,
-  kind: 'wallet_funding' | 'top_up',
+  kind: FundingKind,
 ): Promise<void> {
   const { wallet: treasury, signer } = await treasurySigner(services);
   const from = ledgerAccount.wallet(treasury.id);

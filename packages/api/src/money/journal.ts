@@ -120,19 +120,3 @@ export async function settleFailedSend(
   await dropTransaction(db, signature, error.lamportsSpent);
   return 'dropped';
 }
-
-/**
- * Whether transfers funding a wallet (its initial funding, top-ups) were sent and are not settled
- * yet. The wallet's own payments in flight do not count: a call between its payment and its record
- * must not keep a top-up's claim held (a wallet left claimed is never refilled until it goes stale).
- */
-export async function hasUnsettledFunding(db: Kysely<Database>, walletId: string): Promise<boolean> {
-  const found = await db
-    .selectFrom('chain_intent')
-    .select('signature')
-    .where('wallet_id', '=', walletId)
-    .where('kind', 'in', ['wallet_funding', 'top_up'])
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  return found !== undefined;
-}
