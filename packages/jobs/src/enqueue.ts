@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '@tdk/core';
 import type { Database } from '@tdk/db';
 import type { Kysely, Transaction } from 'kysely';
 
@@ -29,7 +29,7 @@ export async function enqueueJob(
   job: NewJob,
 ): Promise<{ id: string; created: boolean }> {
   const values = {
-    id: `job_${randomUUID().replaceAll('-', '')}`,
+    id: newId('job'),
     kind: job.kind,
     payload: JSON.stringify(job.payload ?? {}),
     run_at: job.runAt,
