@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: webhook answers are checked field by field
+import { recoverCalls } from '@tdk/api';
 import { testDatabaseKinds } from '@tdk/db/testing';
 import { type StripeStandIn, signWebhookPayload, startStripeStandIn } from '@tdk/stripe-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -285,5 +286,106 @@ describe('billing across processes and offline', () => {
       await offline.stop();
       await stripe.close();
     }
+  });
+});
+
+describe.each(testDatabaseKinds)('usage windows sealed under a call on %s', (kind) => {
+  let server: TestServer;
+  let api: ReturnType<typeof jsonClient>;
+  const hour = 3_600_000;
+  beforeAll(async () => {
+    // Hour-long windows (the default): the current one does not end while the test runs.
+    server = await startTestServer(kind, { BILLING_REPORT_INTERVAL_SECONDS: '3600' });
+    api = jsonClient(server.url);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  /** Seals the developer's report for the window `offset` windows from now, as delivery would. */
+  const seal = (userId: string, offset: number) =>
+    server.tdk.database.db
+      .insertInto('meter_report')
+      .values({
+        id: `mtr_sealed_${userId}_${offset}`,
+        user_id: userId,
+        window_start: new Date((Math.floor(Date.now() / hour) + offset) * hour),
+        value: '0',
+        status: 'pending',
+      })
+      .execute();
+  const reportsOf = async (userId: string) =>
+    (
+      await server.tdk.database.db
+        .selectFrom('meter_report')
+        .select(['window_start', 'value', 'calls', 'status'])
+        .where('user_id', '=', userId)
+        .orderBy('window_start')
+        .execute()
+    ).map((r) => ({ ...r, value: Number(r.value) }));
+  const store = (apiKey: string) =>
+    api('POST', '/api/tdk/v1/call', {
+      token: apiKey,
+      body: { agent_id: 'memory', input: { action: 'store', key: 'k', value: 'v' } },
+    });
+
+  it('puts the usage into the next window when the current one was sealed', async () => {
+    const dev = await newDeveloper(server);
+    await seal(dev.userId, 0);
+    const res = await store(dev.apiKey);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const [sealed, next] = await reportsOf(dev.userId);
+    expect(sealed).toMatchObject({ value: 0, calls: 0, status: 'pending' });
+    expect(next).toMatchObject({ value: res.body.cost.total, calls: 1, status: 'open' });
+    expect(next!.window_start.getTime() - sealed!.window_start.getTime()).toBe(hour);
+  });
+
+  it('records nothing of a paid call it cannot bill, and recovery settles it from the chain', async () => {
+    const dev = await newDeveloper(server);
+    await seal(dev.userId, 0);
+    await seal(dev.userId, 1);
+    const res = await store(dev.apiKey);
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('internal_error');
+
+    // The payment landed, but the statement that records it wrote nothing at all.
+    const { db } = server.tdk.database;
+    const call = await db
+      .selectFrom('call')
+      .select(['id', 'status', 'tx_signature'])
+      .where('user_id', '=', dev.userId)
+      .executeTakeFirstOrThrow();
+    expect(call).toMatchObject({ status: 'running', tx_signature: null });
+    const intent = await db
+      .selectFrom('chain_intent')
+      .select(['movement_id', 'status'])
+      .where('call_id', '=', call.id)
+      .executeTakeFirstOrThrow();
+    expect(intent.status).toBe('pending');
+    const movements = await db
+      .selectFrom('ledger_movement')
+      .select('id')
+      .where('id', '=', intent.movement_id)
+      .execute();
+    expect(movements).toEqual([]);
+    expect((await reportsOf(dev.userId)).map((r) => [r.value, r.calls])).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
+
+    // Recovery books the payment from the chain; the call fails as interrupted, not billed.
+    await recoverCalls(server.tdk.services, 0);
+    expect(
+      await db.selectFrom('call').select('status').where('id', '=', call.id).executeTakeFirstOrThrow(),
+    ).toEqual({ status: 'failed' });
+    expect(
+      await db
+        .selectFrom('ledger_movement')
+        .select('chain_signature')
+        .where('id', '=', intent.movement_id)
+        .execute(),
+    ).toHaveLength(1);
+    const report = await api('GET', '/api/tdk/admin/reconciliation', { token: await adminSession(server) });
+    expect(report.body.differences).toEqual([]);
   });
 });

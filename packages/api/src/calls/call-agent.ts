@@ -19,11 +19,13 @@ import { type Database, isUniqueViolation } from '@tdk/db';
 import { enqueueJob } from '@tdk/jobs';
 import { createSchemaValidator } from '@tdk/marketplace';
 import { type Kysely, sql } from 'kysely';
-import { recordBillableUsage } from '../billing/usage';
+import { assertUsageRecorded, usageWrites } from '../billing/usage';
 import type { VerifiedKey } from '../keys/verifier';
 import { fundNewWallet, refillSoon, topUpIfLow, waitForRefill } from '../money/funding';
 import {
-  bookTransaction,
+  assertBooked,
+  bookingWrites,
+  journalEntry,
   journalTransaction,
   type PlannedMovement,
   settleFailedSend,
@@ -31,14 +33,16 @@ import {
 import { signerOf } from '../money/wallets';
 import type { Services } from '../services';
 import {
+  callWrites,
   changeCallStatus,
   closeUnpaid,
   finishedStatuses,
   interruptedError,
   markOutcomeUnknown,
   type StoredError,
+  statusChange,
   storedError,
-  writeCallWithEvent,
+  writeCall,
 } from './lifecycle';
 import { type Reservation, releaseCall, reserveCall, takeCallRate } from './limits';
 import type { CallAccepted, CallAnswer } from './schemas';
@@ -148,6 +152,8 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
   // wallet refilled (once, by one request; the others wait for it) and the payment tried again.
   // Each payment is written in the chain journal once signed, before it is sent; a payment that
   // surely moved nothing is dropped from it at once, one that may still land is left for recovery.
+  // The payments this run wrote in the journal, by signature, to book the one that lands.
+  const journaled = new Map<string, PlannedMovement>();
   const payAndCall = async () => {
     let signature: string | undefined;
     try {
@@ -158,11 +164,9 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
         intentId: callId,
         beforePay: async (planned) => {
           signature = planned.signature;
-          await journalTransaction(
-            services.db,
-            planned.signature,
-            plannedPayment(caller, agent, callId, planned),
-          );
+          const movement = plannedPayment(caller, agent, callId, planned);
+          journaled.set(planned.signature, movement);
+          await journalTransaction(services.db, planned.signature, movement);
         },
       });
     } catch (error) {
@@ -197,6 +201,7 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
         error.payment,
         { agent: error.payment.agentReceived + error.payment.protocolFee, markup: 0n, total: 0n },
         { latencyMs: elapsed(call.started), error: failure },
+        journaled.get(error.payment.signature),
       );
       throw failure;
     }
@@ -243,10 +248,15 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
     receipt_id: paid.receiptId,
     latency_ms: elapsed(call.started),
   };
-  await recordPaidCall(services, caller, callId, paid.payment, cost, {
-    latencyMs: answer.latency_ms,
-    answer,
-  });
+  await recordPaidCall(
+    services,
+    caller,
+    callId,
+    paid.payment,
+    cost,
+    { latencyMs: answer.latency_ms, answer },
+    journaled.get(paid.payment.signature),
+  );
   return answer;
 }
 
@@ -316,13 +326,15 @@ async function openCall(
   const { idempotencyKey } = request;
   const status = request.async ? 'queued' : 'paying';
   const insert = (db: Kysely<Database>) =>
-    writeCallWithEvent(
+    writeCall(
       db,
-      sql`insert into call (id, api_key_id, user_id, agent_id, status, idempotency_key, request_hash, input, last_event_seq)
+      callWrites(
+        sql`insert into call (id, api_key_id, user_id, agent_id, status, idempotency_key, request_hash, input, last_event_seq)
         values (${callId}, ${caller.key.id}, ${caller.user.id}, ${agent.id}, ${status}, ${idempotencyKey ?? null},
           ${requestHash}, ${request.async ? JSON.stringify(request.input ?? null) : null}, 1)
         returning id, last_event_seq`,
-      status,
+        status,
+      ),
     );
   try {
     if (request.async) {
@@ -416,8 +428,10 @@ function plannedPayment(
 }
 
 /**
- * The payment in the ledger (its journal entry booked) and the usage on the call row, in one
- * transaction. Also how recovery settles a call paid by a process that died before recording it.
+ * The payment in the ledger (its journal entry booked), the call finished with its usage, and the
+ * usage in the account's open report for Stripe: one statement, so all of it or none. Also how
+ * recovery settles a call paid by a process that died before recording it. `planned` is the
+ * payment's journal entry when the caller has it at hand; otherwise it is read.
  */
 export async function recordPaidCall(
   services: Services,
@@ -426,50 +440,49 @@ export async function recordPaidCall(
   payment: Pick<PaymentProof, 'signature' | 'lamportsSpent'>,
   cost: { agent: bigint; markup: bigint; total: bigint },
   outcome: { latencyMs: number | null } & ({ answer: CallAnswer } | { error: AppError }),
+  planned?: PlannedMovement,
 ): Promise<void> {
-  await services.db.transaction().execute(async (trx) => {
-    await bookTransaction(trx, payment.signature, payment.lamportsSpent);
-    const finished = await changeCallStatus(
-      trx,
-      callId,
-      'running',
-      'answer' in outcome ? 'succeeded' : 'failed',
-      {
-        set: {
-          agent_cost: cost.agent.toString(),
-          markup: cost.markup.toString(),
-          developer_cost: cost.total.toString(),
-          network_fee: payment.lamportsSpent.toString(),
-          tx_signature: payment.signature,
-          receipt_id: callId,
-          latency_ms: outcome.latencyMs,
-          response_status: 'answer' in outcome ? 200 : outcome.error.status,
-          response: JSON.stringify(
-            'answer' in outcome ? { answer: outcome.answer } : { error: storedError(outcome.error) },
-          ),
-          finished_at: new Date(),
-        },
-        ...('error' in outcome ? { data: { error: storedError(outcome.error) } } : {}),
-      },
-    );
-    // Its payment was just booked from the journal, which only the run that sent it, or recovery
-    // of a call left `running`, can do once.
-    if (!finished) throw new Error(`call ${callId} was not running when its payment was recorded`);
-    // Billed calls are reported to Stripe from this record, written with the payment or not at all.
-    await recordBillableUsage(trx, {
-      userId: caller.user.id,
-      amount: cost.total,
-      at: new Date(),
-      intervalMs: services.billing.reportIntervalMs,
-    });
-    // At most once a minute per key (judged from the verified key, read at most a second ago): a hot
-    // key must not turn every call into a write on one row.
-    if (Date.now() - (caller.key.last_used_at?.getTime() ?? 0) > 60_000) {
-      await trx
-        .updateTable('api_key')
-        .set({ last_used_at: new Date() })
-        .where('id', '=', caller.key.id)
-        .execute();
-    }
+  const entry = planned ?? (await journalEntry(services.db, payment.signature));
+  if (!entry) throw new Error(`no journal entry for transaction ${payment.signature}`);
+  const finish = statusChange(callId, 'running', 'answer' in outcome ? 'succeeded' : 'failed', {
+    set: {
+      agent_cost: cost.agent.toString(),
+      markup: cost.markup.toString(),
+      developer_cost: cost.total.toString(),
+      network_fee: payment.lamportsSpent.toString(),
+      tx_signature: payment.signature,
+      receipt_id: callId,
+      latency_ms: outcome.latencyMs,
+      response_status: 'answer' in outcome ? 200 : outcome.error.status,
+      response: JSON.stringify(
+        'answer' in outcome ? { answer: outcome.answer } : { error: storedError(outcome.error) },
+      ),
+      finished_at: new Date(),
+    },
+    ...('error' in outcome ? { data: { error: storedError(outcome.error) } } : {}),
   });
+  // Billed calls are reported to Stripe from this record, written with the payment or not at all.
+  const billed = cost.total > 0n;
+  const usage = usageWrites({
+    userId: caller.user.id,
+    amount: cost.total,
+    at: new Date(),
+    intervalMs: services.billing.reportIntervalMs,
+  });
+  // At most once a minute per key (judged from the verified key, read at most a second ago): a hot
+  // key must not turn every call into a write on one row.
+  const keyUsed = sql`key_used as (update api_key set last_used_at = now() where id = ${caller.key.id})`;
+  const touchKey = Date.now() - (caller.key.last_used_at?.getTime() ?? 0) > 60_000;
+  // Its payment can be booked from the journal only once: by the run that sent it, or by recovery
+  // of a call left `running`.
+  const finished = sql<boolean>`tdk_assert(exists (select from changed),
+    ${`call ${callId} was not running when its payment was recorded`})`;
+  const writes = [
+    bookingWrites(payment.signature, entry, payment.lamportsSpent),
+    finish,
+    ...(billed ? [usage] : []),
+    ...(touchKey ? [keyUsed] : []),
+  ];
+  const checks = [assertBooked(payment.signature), finished, ...(billed ? [assertUsageRecorded] : [])];
+  await sql`with ${sql.join(writes)} select ${sql.join(checks)}`.execute(services.db);
 }

@@ -34,47 +34,63 @@ export const interruptedError = (callId: string) =>
   );
 
 /**
- * Writes a call row and its event in one statement, or neither: `change` is an INSERT or UPDATE of
- * `call` returning `id, last_event_seq`, and numbers the event. False when it wrote no row.
- * The call path's statements are plain SQL: Kysely's builder cost more CPU and memory per call
- * than the database work (see docs/benchmarks.md).
+ * A call row and its event as the CTEs `changed` and `event` of one statement: `change` is an
+ * INSERT or UPDATE of `call` returning `id, last_event_seq`, and numbers the event. The call
+ * path's statements are plain SQL: Kysely's builder cost more CPU and memory per call than the
+ * database work (see docs/benchmarks.md).
  */
-export async function writeCallWithEvent(
-  db: Kysely<Database>,
+export function callWrites(
   change: RawBuilder<unknown>,
   status: CallStatus,
   data: Record<string, unknown> = {},
-): Promise<boolean> {
-  const { rows } = await sql<{ seq: number }>`
-    with changed as (${change})
-    insert into call_event (call_id, seq, status, data)
-    select id, last_event_seq, ${status}, ${JSON.stringify(data)}::jsonb from changed
-    returning seq`.execute(db);
-  return rows.length > 0;
+): RawBuilder<unknown> {
+  return sql`
+    changed as (${change}),
+    event as (
+      insert into call_event (call_id, seq, status, data)
+      select id, last_event_seq, ${status}, ${JSON.stringify(data)}::jsonb from changed)`;
 }
 
+/** Runs `callWrites` (or a `statusChange`) as its own statement: false when it wrote no row. */
+export async function writeCall(db: Kysely<Database>, writes: RawBuilder<unknown>): Promise<boolean> {
+  const { rows } = await sql<{ written: boolean }>`
+    with ${writes} select exists (select from changed) as written`.execute(db);
+  return rows[0]?.written === true;
+}
+
+type StatusChanges = { set?: Updateable<CallTable>; data?: Record<string, unknown> };
+
 /**
- * Moves the call from `from` to `to` only if it is still in `from`, with its event; false when it was
- * not (another run got there first). The condition is what makes concurrent runs safe.
+ * The move from `from` to `to` as `callWrites` CTEs: it writes only if the call is still in
+ * `from`. The condition is what makes concurrent runs safe.
  */
-export async function changeCallStatus(
-  db: Kysely<Database>,
+export function statusChange(
   callId: string,
   from: CallStatus,
   to: CallStatus,
-  changes: { set?: Updateable<CallTable>; data?: Record<string, unknown> } = {},
-): Promise<boolean> {
+  changes: StatusChanges = {},
+): RawBuilder<unknown> {
   const assignments = Object.entries({ ...changes.set, status: to })
     .filter(([, value]) => value !== undefined)
     .map(([column, value]) => sql`${sql.ref(column)} = ${value}`);
-  return writeCallWithEvent(
-    db,
+  return callWrites(
     sql`update call set ${sql.join(assignments)}, last_event_seq = last_event_seq + 1
       where id = ${callId} and status = ${from}
       returning id, last_event_seq`,
     to,
     changes.data,
   );
+}
+
+/** Moves the call from `from` to `to` with its event; false when it was not in `from` (another run got there first). */
+export async function changeCallStatus(
+  db: Kysely<Database>,
+  callId: string,
+  from: CallStatus,
+  to: CallStatus,
+  changes: StatusChanges = {},
+): Promise<boolean> {
+  return writeCall(db, statusChange(callId, from, to, changes));
 }
 
 /** A call that never paid fails with its error; its Idempotency-Key is free again for a retry. */

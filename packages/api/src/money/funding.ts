@@ -116,9 +116,7 @@ async function sendFromTreasury(
         cause: error,
       });
     }
-    await services.db
-      .transaction()
-      .execute((trx) => bookTransaction(trx, moved.signature, moved.lamportsSpent));
+    await bookTransaction(services.db, moved.signature, moved.lamportsSpent);
   }
   await checkTreasuryFloat(services, treasury);
 }

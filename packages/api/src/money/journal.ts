@@ -1,8 +1,8 @@
 import { type ChainError, chainCostPostings, type Posting } from '@tdk/core';
 import type { Database } from '@tdk/db';
 import { toBigInt } from '@tdk/db';
-import { type Kysely, type Selectable, sql } from 'kysely';
-import { recordMovement } from './ledger';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { movementWrites, recordMovement } from './ledger';
 
 /**
  * The chain journal: every transaction TDK signs is written down, with the ledger movement it will
@@ -47,37 +47,73 @@ export async function journalTransaction(
       where chain_intent.status = 'dropped'`.execute(db);
 }
 
+/** A journal entry as it was written, pending or not; undefined when there is none. */
+export async function journalEntry(
+  db: Kysely<Database>,
+  signature: string,
+): Promise<PlannedMovement | undefined> {
+  const entry = await db
+    .selectFrom('chain_intent')
+    .select(['movement_id', 'kind', 'wallet_id', 'call_id', 'payer', 'lamports_sent', 'postings', 'details'])
+    .where('signature', '=', signature)
+    .executeTakeFirst();
+  if (!entry) return undefined;
+  return {
+    movementId: entry.movement_id,
+    kind: entry.kind,
+    walletId: entry.wallet_id ?? undefined,
+    ...(entry.call_id ? { callId: entry.call_id } : {}),
+    payer: entry.payer,
+    lamportsSent: toBigInt(entry.lamports_sent),
+    postings: entry.postings.map((p) => ({ account: p.account, asset: p.asset, amount: BigInt(p.amount) })),
+    details: entry.details,
+  };
+}
+
 /**
- * Books a journaled transaction that landed and succeeded: its movement with the exact chain cost,
- * and the journal entry closed, in the caller's transaction. Returns the movement id.
+ * A journaled transaction that landed and succeeded, booked: the CTEs `booked` (the entry closed,
+ * if it was still pending), `movement` and `posting` (its postings with the exact chain cost). The
+ * statement must select `assertBooked`, so that nothing is written twice or for a closed entry.
  */
+export function bookingWrites(
+  signature: string,
+  planned: PlannedMovement,
+  lamportsSpent: bigint,
+): RawBuilder<unknown> {
+  const movement = movementWrites({
+    id: planned.movementId,
+    kind: planned.kind,
+    ...(planned.walletId ? { walletId: planned.walletId } : {}),
+    chainSignature: signature,
+    postings: [
+      ...planned.postings,
+      ...chainCostPostings(planned.payer, lamportsSpent, planned.lamportsSent ?? 0n),
+    ],
+    ...(planned.details ? { details: planned.details } : {}),
+  });
+  return sql`
+    booked as (
+      update chain_intent set status = 'booked', resolved_at = now()
+      where signature = ${signature} and status = 'pending'
+      returning signature),
+    ${movement}`;
+}
+
+export const assertBooked = (signature: string) =>
+  sql<boolean>`tdk_assert(exists (select from booked), ${`no pending journal entry for transaction ${signature}`})`;
+
+/** Books a journaled transaction that landed and succeeded (see `bookingWrites`); returns the movement id. */
 export async function bookTransaction(
-  trx: Kysely<Database>,
+  db: Kysely<Database>,
   signature: string,
   lamportsSpent: bigint,
 ): Promise<string> {
-  const { rows } = await sql<
-    Pick<
-      Selectable<Database['chain_intent']>,
-      'movement_id' | 'kind' | 'wallet_id' | 'payer' | 'lamports_sent' | 'postings' | 'details'
-    >
-  >`
-    update chain_intent set status = 'booked', resolved_at = now()
-    where signature = ${signature} and status = 'pending'
-    returning movement_id, kind, wallet_id, payer, lamports_sent, postings, details`.execute(trx);
-  const intent = rows[0];
-  if (!intent) throw new Error(`no pending journal entry for transaction ${signature}`);
-  return recordMovement(trx, {
-    id: intent.movement_id,
-    kind: intent.kind,
-    ...(intent.wallet_id ? { walletId: intent.wallet_id } : {}),
-    chainSignature: signature,
-    postings: [
-      ...intent.postings.map((p) => ({ account: p.account, asset: p.asset, amount: BigInt(p.amount) })),
-      ...chainCostPostings(intent.payer, lamportsSpent, toBigInt(intent.lamports_sent)),
-    ],
-    details: intent.details,
-  });
+  const planned = await journalEntry(db, signature);
+  if (!planned) throw new Error(`no journal entry for transaction ${signature}`);
+  await sql`with ${bookingWrites(signature, planned, lamportsSpent)} select ${assertBooked(signature)}`.execute(
+    db,
+  );
+  return planned.movementId;
 }
 
 /**

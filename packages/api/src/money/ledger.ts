@@ -1,6 +1,6 @@
 import { type Asset, assertBalanced, newId, type Posting } from '@tdk/core';
 import { type Database, toBigInt } from '@tdk/db';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 
 export interface MovementRecord {
   /** Chosen before the chain transaction when it doubles as the transaction's memo. */
@@ -15,21 +15,28 @@ export interface MovementRecord {
 
 /** Writes one balanced movement. Call inside the transaction that makes the change it records. */
 export async function recordMovement(db: Kysely<Database>, movement: MovementRecord): Promise<string> {
-  assertBalanced(movement.postings);
   const id = movement.id ?? newId('movement');
-  // One statement: the movement and its postings land together (the foreign key is checked at its end).
-  const postings = movement.postings.map(
-    (p) => sql`(${id}, ${p.account}, ${p.asset}, ${p.amount.toString()})`,
-  );
-  await sql`
-    with movement as (
-      insert into ledger_movement (id, kind, wallet_id, chain_signature, details)
-      values (${id}, ${movement.kind}, ${movement.walletId ?? null}, ${movement.chainSignature ?? null},
-        ${JSON.stringify(movement.details ?? {})}))
-    insert into ledger_posting (movement_id, account, asset, amount) values ${sql.join(postings)}`.execute(
-    db,
-  );
+  await sql`with ${movementWrites({ ...movement, id })} select true`.execute(db);
   return id;
+}
+
+/**
+ * A balanced movement and its postings as the CTEs `movement` and `posting` of one statement: they
+ * land together (the postings' foreign key is checked at the statement's end), with whatever else
+ * the statement writes.
+ */
+export function movementWrites(movement: MovementRecord & { id: string }): RawBuilder<unknown> {
+  assertBalanced(movement.postings);
+  const postings = movement.postings.map(
+    (p) => sql`(${movement.id}, ${p.account}, ${p.asset}, ${p.amount.toString()})`,
+  );
+  return sql`
+    movement as (
+      insert into ledger_movement (id, kind, wallet_id, chain_signature, details)
+      values (${movement.id}, ${movement.kind}, ${movement.walletId ?? null}, ${movement.chainSignature ?? null},
+        ${JSON.stringify(movement.details ?? {})})),
+    posting as (
+      insert into ledger_posting (movement_id, account, asset, amount) values ${sql.join(postings)})`;
 }
 
 export type LedgerBalances = Record<Asset, bigint>;

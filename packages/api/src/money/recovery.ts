@@ -47,7 +47,7 @@ export async function settleJournal(services: Services, afterMs: number): Promis
     const settled = await settledOnChain(services, signature);
     if (!settled) continue;
     if (settled.outcome === 'landed') {
-      await db.transaction().execute((trx) => bookTransaction(trx, signature, settled.lamportsSpent));
+      await bookTransaction(db, signature, settled.lamportsSpent);
     } else {
       await dropTransaction(db, signature, settled.outcome === 'failed' ? settled.lamportsSpent : undefined);
     }

@@ -9,6 +9,7 @@ import * as m0007 from './0007_billing';
 import * as m0008 from './0008_call_lifecycle';
 import * as m0009 from './0009_chain_journal';
 import * as m0010 from './0010_call_event_counter';
+import * as m0011 from './0011_statement_assert';
 
 /**
  * Forward-only migrations, in order. Names never change once released; add a new file instead of
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_call_lifecycle': m0008,
   '0009_chain_journal': m0009,
   '0010_call_event_counter': m0010,
+  '0011_statement_assert': m0011,
 };
