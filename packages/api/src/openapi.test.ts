@@ -26,4 +26,24 @@ describe('OpenAPI document', () => {
       });
     }
   });
+
+  it('documents the call as REST clients meet it: its Idempotency-Key, 200 or 202, and rate-limit headers', () => {
+    const call = doc.paths?.['/tdk/v1/call']?.post;
+    expect(call?.parameters).toEqual([
+      expect.objectContaining({
+        in: 'header',
+        name: 'Idempotency-Key',
+        schema: expect.objectContaining({ maxLength: 255 }),
+      }),
+    ]);
+    const json = (status: string) => call?.responses?.[status]?.content?.['application/json']?.schema;
+    expect(json('200')).toEqual({ $ref: '#/components/schemas/CallResult' });
+    expect(json('202')).toEqual({ $ref: '#/components/schemas/CallAccepted' });
+    expect(Object.keys(call?.responses?.['200']?.headers ?? {})).toEqual([
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+    ]);
+    expect(call?.responses?.['429']?.headers).toHaveProperty('Retry-After');
+  });
 });

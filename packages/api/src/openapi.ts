@@ -61,6 +61,36 @@ const stripeWebhookPath = {
   },
 };
 
+const retryAfterHeader = {
+  description: 'Seconds to wait before trying again',
+  schema: { type: 'integer' as const, minimum: 1 },
+};
+
+/**
+ * `POST /tdk/v1/call` has one output to tRPC (the result or the queued call) but answers it with two
+ * statuses: the result with 200, the queued call of an `async: true` request with 202. REST clients
+ * see each under its own status.
+ */
+function splitAsyncAnswer(doc: OpenAPIObject): void {
+  const operation = doc.paths?.['/tdk/v1/call']?.post;
+  const ok = operation?.responses?.['200'];
+  const variants = ok?.content?.['application/json']?.schema?.anyOf;
+  if (!operation || !ok || variants?.length !== 2) {
+    throw new Error('POST /tdk/v1/call no longer answers the result or the queued call');
+  }
+  const [result, accepted] = variants;
+  const others = Object.entries(operation.responses ?? {}).filter(([status]) => status !== '200');
+  operation.responses = {
+    '200': { ...ok, content: { 'application/json': { schema: result } } },
+    '202': {
+      description: 'With `async: true`: the queued call, to follow at `links.self` or `links.events`',
+      headers: ok.headers,
+      content: { 'application/json': { schema: accepted } },
+    },
+    ...Object.fromEntries(others),
+  };
+}
+
 /**
  * The OpenAPI 3.1 document of the REST surface. The generator describes errors in its own shape;
  * every error response is pointed at our one documented error body instead.
@@ -84,6 +114,7 @@ export function createOpenApiDocument(options: { version: string; serverUrl: str
   doc.components = { ...doc.components, schemas: { ...doc.components?.schemas, Error: errorSchema } };
   // Served outside tRPC (its signature covers the raw body), but part of the contract all the same.
   doc.paths = { ...doc.paths, '/tdk/webhooks/stripe': stripeWebhookPath };
+  splitAsyncAnswer(doc);
   for (const pathItem of Object.values(doc.paths ?? {})) {
     for (const operation of Object.values(pathItem)) {
       const responses = (operation as { responses?: Record<string, { content?: unknown }> }).responses;
@@ -91,6 +122,7 @@ export function createOpenApiDocument(options: { version: string; serverUrl: str
         if (Number(status) >= 400 || status === 'default') {
           response.content = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
         }
+        if (status === '429') Object.assign(response, { headers: { 'Retry-After': retryAfterHeader } });
       }
     }
   }

@@ -14,4 +14,12 @@ describe('AppError', () => {
     });
     expect(errorBody('invalid_input', 'bad', 'req_2', { field: 'x' }).error.details).toEqual({ field: 'x' });
   });
+
+  it('is an answer, not a trace: no stack of its own, while its cause keeps one', () => {
+    const cause = new Error('the socket closed');
+    const error = new AppError('service_unavailable', 'Try again', { cause });
+    expect(error.stack).toBe('AppError: Try again');
+    expect(error.cause).toBe(cause);
+    expect(cause.stack).toContain('errors.test.ts');
+  });
 });

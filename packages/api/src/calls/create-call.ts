@@ -14,7 +14,22 @@ export const createCall = apiKeyProcedure
       summary: 'Call an agent',
       description:
         "Pays the agent from your key's wallet and returns its output, the cost and the payment proof. Send an `Idempotency-Key` header to make retries safe: the same key and body replay the stored answer without paying again; the same key with another body is a 409. With `async: true` the request is checked at once (the same 4xx errors), then answered **202** with the queued call; follow it at `links.self` or stream its status changes from `links.events`.",
-      successDescription: 'The result (200), or with `async: true` the queued call (202)',
+      successDescription: 'The result',
+      requestHeaders: z.object({
+        'Idempotency-Key': z
+          .string()
+          .min(1)
+          .max(255)
+          .optional()
+          .describe(
+            'Any unique string (1–255 visible ASCII characters), e.g. a UUID. A retry with the same key and body replays the first answer and pays once.',
+          ),
+      }),
+      responseHeaders: z.object({
+        'RateLimit-Limit': z.string().describe("Calls per minute this key's tier allows"),
+        'RateLimit-Remaining': z.string().describe('Calls left in the current minute'),
+        'RateLimit-Reset': z.string().describe('Seconds until the allowance is whole again'),
+      }),
       errorResponses: {
         400: 'Invalid input (nothing was paid)',
         401: 'Missing, unknown or revoked API key',
