@@ -313,6 +313,8 @@ describe('the job of an async call, run again after its worker stopped', () => {
       payment: null,
     });
     expect(await countPayments(server, dev.walletId)).toBe(0);
+    // A call in `paying` holds no reservation (it is taken with the move to `running`): none to give back.
+    expect((await api('GET', '/api/tdk/usage/current', { token: dev.apiKey })).body.quota.used_today).toBe(0);
   });
 
   it('never pays again for a call its run left in `running`: the outcome stays unknown', async () => {

@@ -44,7 +44,7 @@ import {
   storedError,
   writeCall,
 } from './lifecycle';
-import { type Reservation, releaseCall, reserveCall, takeCallRate } from './limits';
+import { type Reservation, releaseCall, startCall, takeCallRate } from './limits';
 import type { CallAccepted, CallAnswer } from './schemas';
 
 const inputSchemas = createSchemaValidator();
@@ -123,33 +123,28 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
   const { id: callId, caller, agent } = call;
   const tier = services.tiers[caller.user.tier];
 
-  // 5. Quota and spend cap, reserved atomically.
-  const cost = developerCost(agent.price_base, tier.markupBps);
-  let reservation: Reservation;
-  try {
-    reservation = await reserveCall(services.db, tier, caller.key.id, cost.total);
-  } catch (error) {
-    await recordUnpaid(services, callId, 'paying', error);
-    throw error;
-  }
-
-  // 6. Funds: a wallet never funded (its initial funding failed) is funded before its first payment.
+  // 5. Funds: a wallet never funded (its initial funding failed) is funded before its first payment.
   try {
     if (!caller.wallet.funded_at) await fundNewWallet(services, caller.wallet.id);
   } catch (error) {
-    await releaseCall(services.db, reservation);
     await recordUnpaid(services, callId, 'paying', error);
     throw error;
   }
 
-  // 7. Pay and call. Only the run that moves the call to `running` may send a payment: a job re-run
-  // that found this call stuck in `paying` has closed it (see `call-job.ts`), and then this run stops.
-  if (!(await changeCallStatus(services.db, callId, 'paying', 'running'))) {
-    await releaseCall(services.db, reservation);
-    throw interruptedError(callId);
+  // 6. Quota and spend cap reserved, and the call moved to `running`, in one statement. Only the run
+  // that moves the call to `running` may send a payment: a job re-run that found this call stuck in
+  // `paying` has closed it (see `call-job.ts`), and then this run stops.
+  const cost = developerCost(agent.price_base, tier.markupBps);
+  let reservation: Reservation;
+  try {
+    reservation = await startCall(services.db, tier, caller.key.id, callId, cost.total);
+  } catch (error) {
+    await recordUnpaid(services, callId, 'paying', error);
+    throw error;
   }
-  // Top-ups stay off this path: the chain refuses an overdraft by itself, and only then is the
-  // wallet refilled (once, by one request; the others wait for it) and the payment tried again.
+
+  // 7. Pay and call. Top-ups stay off this path: the chain refuses an overdraft by itself, and only
+  // then is the wallet refilled (once, by one request; the others wait for it) and the payment tried again.
   // Each payment is written in the chain journal once signed, before it is sent; a payment that
   // surely moved nothing is dropped from it at once, one that may still land is left for recovery.
   // The payments this run wrote in the journal, by signature, to book the one that lands.

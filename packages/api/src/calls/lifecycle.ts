@@ -58,7 +58,12 @@ export async function writeCall(db: Kysely<Database>, writes: RawBuilder<unknown
   return rows[0]?.written === true;
 }
 
-type StatusChanges = { set?: Updateable<CallTable>; data?: Record<string, unknown> };
+type StatusChanges = {
+  set?: Updateable<CallTable>;
+  data?: Record<string, unknown>;
+  /** A further condition, e.g. on CTEs written before this change in the same statement. */
+  when?: RawBuilder<boolean>;
+};
 
 /**
  * The move from `from` to `to` as `callWrites` CTEs: it writes only if the call is still in
@@ -75,7 +80,7 @@ export function statusChange(
     .map(([column, value]) => sql`${sql.ref(column)} = ${value}`);
   return callWrites(
     sql`update call set ${sql.join(assignments)}, last_event_seq = last_event_seq + 1
-      where id = ${callId} and status = ${from}
+      where id = ${callId} and status = ${from} ${changes.when ? sql`and ${changes.when}` : sql``}
       returning id, last_event_seq`,
     to,
     changes.data,

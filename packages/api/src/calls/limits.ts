@@ -4,6 +4,7 @@ import { type Kysely, sql } from 'kysely';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { isRateLimiterRes, rateLimited, rateLimitHeaders } from '../auth/limits';
 import type { LimiterFactory } from '../services';
+import { interruptedError, statusChange } from './lifecycle';
 
 /** Per-key calls per minute, one limiter per tier, built once at start on the configured store. */
 export interface CallLimits {
@@ -52,13 +53,18 @@ export interface Reservation {
 }
 
 /**
- * Reserves one of the day's included calls and `spend` of the month's cap, atomically: a conditional
- * UPDATE that only succeeds under the limit, so concurrent calls can never pass it together.
+ * Starts a call in `paying`: reserves one of the day's included calls and `spend` of the month's
+ * cap, and with them moves the call to `running`, in one statement. The reservation is conditional
+ * writes that only succeed under the limits, so concurrent calls can never pass them together; and
+ * a call never holds a reservation while in `paying`, so one closed there (its run died, or a job
+ * re-run overtook it) has nothing to give back. Throws the limit's error, or the interruption's
+ * when another run had already closed the call.
  */
-export async function reserveCall(
+export async function startCall(
   db: Kysely<Database>,
   tier: Tier,
   keyId: string,
+  callId: string,
   spend: bigint,
   now = new Date(),
 ): Promise<Reservation> {
@@ -71,11 +77,15 @@ export async function reserveCall(
     });
   if (cap !== null && spend > cap) throw overCap();
 
-  // One statement: count the call into the day's row only while under the limit and, only if that
-  // worked, add the spend to the month's row only while under the cap (each row inserted if missing).
-  // No limit (paid tiers) is the integer column's maximum, a condition that always holds.
+  // Count the call into the day's row only while under the limit and, only if that worked, add the
+  // spend to the month's row only while under the cap (each row inserted if missing); only if both
+  // worked, the call moves on. No limit (paid tiers) is the integer column's maximum, a condition
+  // that always holds.
   const limit = tier.includedCallsPerDay;
-  const { rows } = await sql<{ day: boolean; month: boolean }>`
+  const running = statusChange(callId, 'paying', 'running', {
+    when: sql<boolean>`exists (select from month)`,
+  });
+  const { rows } = await sql<{ day: boolean; month: boolean; started: boolean }>`
     with day as (
       insert into key_usage_period (api_key_id, period, calls) values (${keyId}, ${day}, 1)
       on conflict (api_key_id, period) do update set calls = key_usage_period.calls + 1
@@ -87,8 +97,10 @@ export async function reserveCall(
       on conflict (api_key_id, period) do update set spend = key_usage_period.spend + excluded.spend
         where ${cap?.toString() ?? null}::int8 is null
           or key_usage_period.spend + excluded.spend <= ${cap?.toString() ?? null}::int8
-      returning spend)
-    select exists (select from day) as day, exists (select from month) as month`.execute(db);
+      returning spend),
+    ${running}
+    select exists (select from day) as day, exists (select from month) as month,
+      exists (select from changed) as started`.execute(db);
   const counted = rows[0]!;
   if (!counted.day) {
     const tomorrow = new Date(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
@@ -99,11 +111,16 @@ export async function reserveCall(
       { details: { included_calls_per_day: limit, resets_at: tomorrow.toISOString() } },
     );
   }
+  const reservation = { keyId, day, month, spend };
   if (!counted.month) {
-    await releaseCall(db, { keyId, day, month, spend: 0n });
+    await releaseCall(db, { ...reservation, spend: 0n });
     throw overCap();
   }
-  return { keyId, day, month, spend };
+  if (!counted.started) {
+    await releaseCall(db, reservation);
+    throw interruptedError(callId);
+  }
+  return reservation;
 }
 
 /** Gives back a reservation (a call that did not happen, or is not billed). */
