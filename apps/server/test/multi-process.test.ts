@@ -46,9 +46,10 @@ describe.runIf(testDatabaseKinds.includes('postgres'))(
         }),
         ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
       };
-      // The first migrates and creates the treasury; the others join an existing deployment.
-      servers.push(await startTdkProcess(env));
-      servers.push(...(await Promise.all([startTdkProcess(env), startTdkProcess(env)])));
+      // All at once on a fresh database: they race to migrate, create the treasury and the first admin.
+      servers.push(
+        ...(await Promise.all([startTdkProcess(env), startTdkProcess(env), startTdkProcess(env)])),
+      );
       apis = servers.map((s) => jsonClient(s.url));
       await fundTreasury(db.db, rpc);
     }, 120_000);
@@ -93,6 +94,15 @@ describe.runIf(testDatabaseKinds.includes('postgres'))(
             .executeTakeFirstOrThrow()
         ).n,
       );
+
+    it('started together on a fresh database, made one treasury and one first admin', async () => {
+      const singles = await sql<{ treasuries: string; admins: string }>`
+        select (select count(*) from wallet where kind = 'treasury') as treasuries,
+          (select count(*) from app_user where email = ${admin.email} and role = 'admin') as admins`.execute(
+        db.db,
+      );
+      expect(singles.rows[0]).toEqual({ treasuries: '1', admins: '1' });
+    });
 
     it(`holds the per-key rate limit globally: ${freeCallsPerMinute} of 200 calls spread over 3 processes`, async () => {
       const dev = await developer('free');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { assertPasswordAcceptable, newId, normaliseEmail } from '@tdk/core';
-import type { Database } from '@tdk/db';
+import { type Database, isUniqueViolation } from '@tdk/db';
 import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/record';
 import { hashPassword } from '../auth/passwords';
@@ -27,45 +27,53 @@ export async function ensureAdmin(
   const password = request.password ?? generatedPassword!;
   assertPasswordAcceptable(password, email);
   const passwordHash = await hashPassword(password);
-  return db.transaction().execute(async (trx) => {
-    const existing = await trx
-      .selectFrom('app_user')
-      .select('id')
-      .where('email', '=', email)
-      .forUpdate()
-      .executeTakeFirst();
-    const origin = { ip: undefined, userAgent: 'tdk-cli' };
-    if (existing) {
+  const createOrPromote = () =>
+    db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('app_user')
+        .select('id')
+        .where('email', '=', email)
+        .forUpdate()
+        .executeTakeFirst();
+      const origin = { ip: undefined, userAgent: 'tdk-cli' };
+      if (existing) {
+        await trx
+          .updateTable('app_user')
+          .set({
+            role: 'admin',
+            updated_at: new Date(),
+            ...(request.password ? { password_hash: passwordHash } : {}),
+          })
+          .where('id', '=', existing.id)
+          .execute();
+        await recordAudit(trx, origin, {
+          actor: { type: 'system' },
+          action: 'user.promoted_to_admin',
+          target: { type: 'user', id: existing.id },
+          details: { password_set: Boolean(request.password) },
+        });
+        return { userId: existing.id, email, created: false, generatedPassword: undefined };
+      }
+      const id = newId('user');
       await trx
-        .updateTable('app_user')
-        .set({
-          role: 'admin',
-          updated_at: new Date(),
-          ...(request.password ? { password_hash: passwordHash } : {}),
-        })
-        .where('id', '=', existing.id)
+        .insertInto('app_user')
+        .values({ id, email, password_hash: passwordHash, role: 'admin' })
         .execute();
       await recordAudit(trx, origin, {
         actor: { type: 'system' },
-        action: 'user.promoted_to_admin',
-        target: { type: 'user', id: existing.id },
-        details: { password_set: Boolean(request.password) },
+        action: 'user.admin_created',
+        target: { type: 'user', id },
+        details: { email },
       });
-      return { userId: existing.id, email, created: false, generatedPassword: undefined };
-    }
-    const id = newId('user');
-    await trx
-      .insertInto('app_user')
-      .values({ id, email, password_hash: passwordHash, role: 'admin' })
-      .execute();
-    await recordAudit(trx, origin, {
-      actor: { type: 'system' },
-      action: 'user.admin_created',
-      target: { type: 'user', id },
-      details: { email },
+      return { userId: id, email, created: true, generatedPassword };
     });
-    return { userId: id, email, created: true, generatedPassword };
-  });
+  try {
+    return await createOrPromote();
+  } catch (error) {
+    // Another process starting at the same moment created the account first: promote it instead.
+    if (!isUniqueViolation(error)) throw error;
+    return createOrPromote();
+  }
 }
 
 export async function hasAdmin(db: Kysely<Database>): Promise<boolean> {

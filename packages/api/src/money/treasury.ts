@@ -1,4 +1,5 @@
 import { ledgerAccount, type Signer, transferPostings } from '@tdk/core';
+import { isUniqueViolation } from '@tdk/db';
 import type { Services } from '../services';
 import { ledgerBalances, recordMovement } from './ledger';
 import { createWallet, signerOf, type WalletRow, walletOfKind } from './wallets';
@@ -20,10 +21,17 @@ export async function ensureTreasury(
 ): Promise<WalletRow> {
   const existing = await walletOfKind(services.db, 'treasury');
   if (existing) return existing;
-  const treasury = await createWallet(services.db, services, {
-    kind: 'treasury',
-    ...(options.importKeypair ? { keypair: options.importKeypair } : {}),
-  });
+  let treasury: WalletRow;
+  try {
+    treasury = await createWallet(services.db, services, {
+      kind: 'treasury',
+      ...(options.importKeypair ? { keypair: options.importKeypair } : {}),
+    });
+  } catch (error) {
+    // Another process starting at the same moment created it first (one treasury per installation).
+    if (!isUniqueViolation(error)) throw error;
+    return treasuryWallet(services);
+  }
   const seed = options.embeddedSeed;
   if (seed) {
     await seed.fund(treasury.public_key, { usdc: seed.usdc, lamports: seed.lamports });
