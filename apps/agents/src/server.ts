@@ -94,7 +94,9 @@ async function route(req: IncomingMessage, res: ServerResponse, handlers: Map<st
   if (body === undefined) return send(res, 413, { error: `body must be at most ${MAX_BODY_BYTES} bytes` });
   // Ends the handler's work (the slow fixture's wait) when the caller hangs up.
   const hangUp = new AbortController();
-  res.once('close', () => hangUp.abort());
+  res.once('close', () => {
+    if (!res.writableFinished) hangUp.abort();
+  });
   try {
     const { input, callerWallet } = readEnvelope(body);
     send(res, 200, await handler(input, { callerWallet, signal: hangUp.signal }));
