@@ -46,4 +46,14 @@ describe('OpenAPI document', () => {
     ]);
     expect(call?.responses?.['429']?.headers).toHaveProperty('Retry-After');
   });
+
+  it('documents the call events stream, served outside tRPC, with the event it sends', () => {
+    const events = doc.paths?.['/tdk/v1/calls/{id}/events']?.get;
+    expect(Object.keys(events?.responses ?? {})).toEqual(['200', '204', '401', '404']);
+    expect(events?.responses?.['200']?.content).toHaveProperty('text/event-stream');
+    expect(doc.components?.schemas?.CallEvent).toMatchObject({
+      properties: { result: { $ref: '#/components/schemas/CallResult' } },
+    });
+    expect(doc.components?.schemas?.CallResult).toBeDefined();
+  });
 });

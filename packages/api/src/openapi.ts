@@ -66,6 +66,54 @@ const retryAfterHeader = {
   schema: { type: 'integer' as const, minimum: 1 },
 };
 
+/** Served by the host as Server-Sent Events (`apps/server/src/http/call-events.ts`), outside tRPC. */
+const callEventsPath = {
+  get: {
+    operationId: 'calls-events',
+    tags: ['calls'],
+    summary: "Stream a call's status changes",
+    description:
+      "The call's status changes as Server-Sent Events, from the first (or after `Last-Event-ID`) to the final one, then the stream ends. Each is `event: status`, `id: <seq>`, and `data:` one JSON `CallEvent`. Any key of the call's account may read it. Reconnecting after the final event is answered 204, which tells an EventSource to stop. A comment line every 15 s keeps proxies from closing a quiet stream.",
+    security: [{ bearer: [] }],
+    parameters: [
+      { name: 'id', in: 'path' as const, required: true, schema: { type: 'string' as const } },
+      {
+        name: 'Last-Event-ID',
+        in: 'header' as const,
+        required: false,
+        description: 'Resume after this event (its `seq`); EventSource sends it by itself when it reconnects',
+        schema: { type: 'string' as const },
+      },
+    ],
+    responses: {
+      '200': {
+        description: 'The events, as `text/event-stream`; each `data:` line is a `CallEvent`',
+        content: { 'text/event-stream': { schema: { type: 'string' as const } } },
+      },
+      '204': { description: 'The call has no events after `Last-Event-ID` and has finished' },
+      '401': { description: 'Missing, unknown or revoked API key' },
+      '404': { description: 'No such call for this account' },
+    },
+  },
+};
+
+const callEventSchema: SchemaObject = {
+  type: 'object',
+  description: 'One status change of a call, as the event stream sends it in each `data:` line.',
+  required: ['call_id', 'seq', 'status', 'at'],
+  properties: {
+    call_id: { type: 'string' },
+    seq: {
+      type: 'integer',
+      description: '1, 2, 3… per call: the event id, and what `Last-Event-ID` resumes after',
+    },
+    status: { type: 'string', enum: ['queued', 'paying', 'running', 'succeeded', 'failed'] },
+    at: { type: 'string', format: 'date-time' },
+    error: { $ref: '#/components/schemas/CallError' },
+    result: { $ref: '#/components/schemas/CallResult' },
+  },
+};
+
 /**
  * `POST /tdk/v1/call` has one output to tRPC (the result or the queued call) but answers it with two
  * statuses: the result with 200, the queued call of an `async: true` request with 202. REST clients
@@ -111,9 +159,16 @@ export function createOpenApiDocument(options: { version: string; serverUrl: str
       },
     },
   });
-  doc.components = { ...doc.components, schemas: { ...doc.components?.schemas, Error: errorSchema } };
-  // Served outside tRPC (its signature covers the raw body), but part of the contract all the same.
-  doc.paths = { ...doc.paths, '/tdk/webhooks/stripe': stripeWebhookPath };
+  doc.components = {
+    ...doc.components,
+    schemas: { ...doc.components?.schemas, Error: errorSchema, CallEvent: callEventSchema },
+  };
+  // Served outside tRPC (a raw body to verify, a stream), but part of the contract all the same.
+  doc.paths = {
+    ...doc.paths,
+    '/tdk/webhooks/stripe': stripeWebhookPath,
+    '/tdk/v1/calls/{id}/events': callEventsPath,
+  };
   splitAsyncAnswer(doc);
   for (const pathItem of Object.values(doc.paths ?? {})) {
     for (const operation of Object.values(pathItem)) {

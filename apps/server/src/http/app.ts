@@ -78,7 +78,6 @@ export function createHttpApp(options: HttpAppOptions): Express {
         ...Object.entries(openApiDocument.paths ?? {}).flatMap(([path, item]) =>
           Object.keys(item).map((method) => ({ method, path: `/api${path}` })),
         ),
-        { method: 'get', path: callEventsPath },
         ...(options.tettoMarketplace ? tettoRoutes : []),
       ],
       trpcProcedures: Object.keys(router._def.procedures),
