@@ -34,10 +34,8 @@ import { signerOf } from '../money/wallets';
 import type { Services } from '../services';
 import {
   callWrites,
-  changeCallStatus,
   closeUnpaid,
   finishedStatuses,
-  interruptedError,
   markOutcomeUnknown,
   type StoredError,
   statusChange,
