@@ -108,12 +108,11 @@ export function signTransaction(
     transaction.signatures[index] = new Uint8Array(sign(null, bytes, privateKeyOf(signer)));
   }
   // The wire form, as `transaction.serialize()` writes it: signature count, signatures, message.
-  const wire: number[] = [];
-  pushLength(wire, transaction.signatures.length);
-  for (const signature of transaction.signatures) pushBytes(wire, signature);
-  pushBytes(wire, bytes);
-  if (wire.length > MAX_WIRE_SIZE) throw new RangeError(`transaction too large: ${wire.length} bytes`);
-  return { signature: bs58.encode(transaction.signatures[0]!), transaction, bytes: Uint8Array.from(wire) };
+  const wire = new ByteWriter(MAX_WIRE_SIZE);
+  wire.compactLength(transaction.signatures.length);
+  for (const signature of transaction.signatures) wire.bytes(signature);
+  wire.bytes(bytes);
+  return { signature: bs58.encode(transaction.signatures[0]!), transaction, bytes: wire.written() };
 }
 
 interface KeyMeta {
@@ -172,22 +171,22 @@ function compileLegacyMessage(
   const blockhashBytes = bs58.decode(blockhash);
   if (blockhashBytes.length !== 32) throw new RangeError('blockhash: expected 32 bytes');
 
-  const out = [
-    header.numRequiredSignatures,
-    header.numReadonlySignedAccounts,
-    header.numReadonlyUnsignedAccounts,
-  ];
-  pushLength(out, keys.length);
-  for (const key of keys) pushBytes(out, key.bytes);
-  pushBytes(out, blockhashBytes);
+  // The message goes on the wire after its signatures, so the wire's limit bounds it too.
+  const out = new ByteWriter(MAX_WIRE_SIZE);
+  out.byte(header.numRequiredSignatures);
+  out.byte(header.numReadonlySignedAccounts);
+  out.byte(header.numReadonlyUnsignedAccounts);
+  out.compactLength(keys.length);
+  for (const key of keys) out.bytes(key.bytes);
+  out.bytes(blockhashBytes);
   const instructionsStart = out.length;
-  pushLength(out, compiled.length);
+  out.compactLength(compiled.length);
   for (const { program, accounts, data } of compiled) {
-    out.push(program.index);
-    pushLength(out, accounts.length);
-    for (const account of accounts) out.push(account.index);
-    pushLength(out, data.length);
-    pushBytes(out, data);
+    out.byte(program.index);
+    out.compactLength(accounts.length);
+    for (const account of accounts) out.byte(account.index);
+    out.compactLength(data.length);
+    out.bytes(data);
   }
   if (out.length - instructionsStart > MAX_INSTRUCTIONS_SIZE) {
     throw new RangeError(`transaction too large: ${out.length - instructionsStart} bytes of instructions`);
@@ -202,19 +201,46 @@ function compileLegacyMessage(
       data: bs58.encode(data),
     })),
   });
-  return { message, bytes: Uint8Array.from(out) };
+  return { message, bytes: out.written() };
 }
 
-/** (Not `out.push(...bytes)`: spreading a typed array is ~10x slower.) */
-function pushBytes(out: number[], bytes: Uint8Array): void {
-  for (const byte of bytes) out.push(byte);
-}
+/** Bytes written in order into one buffer, which a transaction must fit: no array grown byte by byte. */
+class ByteWriter {
+  private readonly buffer: Uint8Array;
+  length = 0;
 
-/** Solana's "compact-u16" length prefix: 7 bits a byte, low first. */
-function pushLength(out: number[], length: number): void {
-  let rest = length;
-  for (; rest >= 0x80; rest >>= 7) out.push((rest & 0x7f) | 0x80);
-  out.push(rest);
+  constructor(capacity: number) {
+    this.buffer = new Uint8Array(capacity);
+  }
+
+  byte(value: number): void {
+    this.make(1);
+    this.buffer[this.length++] = value;
+  }
+
+  bytes(values: Uint8Array): void {
+    this.make(values.length);
+    this.buffer.set(values, this.length);
+    this.length += values.length;
+  }
+
+  /** Solana's "compact-u16" length prefix: 7 bits a byte, low first. */
+  compactLength(length: number): void {
+    let rest = length;
+    for (; rest >= 0x80; rest >>= 7) this.byte((rest & 0x7f) | 0x80);
+    this.byte(rest);
+  }
+
+  /** A copy of what was written. */
+  written(): Uint8Array {
+    return this.buffer.slice(0, this.length);
+  }
+
+  private make(room: number): void {
+    if (this.length + room > this.buffer.length) {
+      throw new RangeError(`transaction too large: more than ${this.buffer.length} bytes`);
+    }
+  }
 }
 
 export function signedTransaction(transaction: VersionedTransaction): SignedTransaction {
