@@ -49,6 +49,8 @@ const access: Record<string, Access> = {
   'agents.get': 'public',
   'calls.create': 'own-create',
   'calls.get': 'call-by-id',
+  // REST only (Server-Sent Events, outside tRPC): the call's events, checked as `calls.get`.
+  'calls.getEvents': 'call-by-id',
   'calls.events': 'admin',
   'usage.current': 'own',
   // The admin app's sign-in: public, and it refuses customers (tested in accounts).

@@ -69,7 +69,7 @@ const retryAfterHeader = {
 /** Served by the host as Server-Sent Events (`apps/server/src/http/call-events.ts`), outside tRPC. */
 const callEventsPath = {
   get: {
-    operationId: 'calls-events',
+    operationId: 'calls-getEvents',
     tags: ['calls'],
     summary: "Stream a call's status changes",
     description:
