@@ -130,6 +130,15 @@ describe('faults of the chain and of agents', () => {
       const statuses = await Promise.all(calls.map(async ([id, key]) => (await record(id, key)).status));
       return statuses.every((s) => s === 'failed');
     });
+    // What each call had reserved is given back: all of it for the two never paid; the spend of
+    // the one paid but not billed, which still counts as a call.
+    const usage = async (apiKey: string) => {
+      const { body } = await api('GET', '/api/tdk/usage/current', { token: apiKey });
+      return [body.quota.used_today, body.spend.this_month];
+    };
+    expect(await usage(landed.apiKey)).toEqual([1, 0]);
+    expect(await usage(refused.apiKey)).toEqual([0, 0]);
+    expect(await usage(dropped.apiKey)).toEqual([0, 0]);
     // Landed: booked and recorded, not billed; a retry replays that outcome instead of paying again.
     expect(await record(landedCall, landed.apiKey)).toMatchObject({
       error: { code: 'agent_failed', details: { reason: 'interrupted' } },

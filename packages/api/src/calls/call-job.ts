@@ -33,7 +33,10 @@ async function runQueuedCall(services: Services, callId: string): Promise<void> 
     .where('id', '=', callId)
     .executeTakeFirst();
   if (!call) return;
-  if (call.status === 'paying') return closeUnpaid(db, callId, 'paying', interruptedError(callId));
+  if (call.status === 'paying') {
+    await closeUnpaid(db, callId, 'paying', interruptedError(callId));
+    return;
+  }
   if (call.status === 'running') {
     const unknown = new AppError(
       'service_unavailable',
@@ -49,7 +52,8 @@ async function runQueuedCall(services: Services, callId: string): Promise<void> 
     const agent = await services.marketplace.getAgent(call.agent_id);
     if (!agent || agent.status !== 'active') {
       const gone = new AppError('agent_not_found', `The agent ${call.agent_id} is no longer available.`);
-      return closeUnpaid(db, callId, 'paying', gone);
+      await closeUnpaid(db, callId, 'paying', gone);
+      return;
     }
     // The key was checked when the call was queued; it may have been revoked (or its account
     // suspended, its invoice left unpaid) since.
@@ -58,7 +62,8 @@ async function runQueuedCall(services: Services, callId: string): Promise<void> 
       assertMayCall(caller);
     } catch (refused) {
       if (!isAppError(refused)) throw refused;
-      return closeUnpaid(db, callId, 'paying', refused);
+      await closeUnpaid(db, callId, 'paying', refused);
+      return;
     }
     await runCall(services, { id: callId, caller, agent, input: call.input, started });
   } catch (error) {

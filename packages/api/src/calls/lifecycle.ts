@@ -98,14 +98,17 @@ export async function changeCallStatus(
   return writeCall(db, statusChange(callId, from, to, changes));
 }
 
-/** A call that never paid fails with its error; its Idempotency-Key is free again for a retry. */
+/**
+ * A call that never paid fails with its error; its Idempotency-Key is free again for a retry. False
+ * when it was no longer in `from` (another run closed it first).
+ */
 export async function closeUnpaid(
   db: Kysely<Database>,
   callId: string,
   from: 'paying' | 'running',
   error: AppError,
-): Promise<void> {
-  await changeCallStatus(db, callId, from, 'failed', {
+): Promise<boolean> {
+  return changeCallStatus(db, callId, from, 'failed', {
     set: {
       idempotency_key: null,
       response_status: error.status,

@@ -82,8 +82,10 @@ export async function startCall(
   // worked, the call moves on. No limit (paid tiers) is the integer column's maximum, a condition
   // that always holds.
   const limit = tier.includedCallsPerDay;
+  // The running event keeps what was reserved, for recovery to give back if the call ends unpaid.
   const running = statusChange(callId, 'paying', 'running', {
     when: sql<boolean>`exists (select from month)`,
+    data: { reservation: { day, month, spend: spend.toString() } },
   });
   const { rows } = await sql<{ day: boolean; month: boolean; started: boolean }>`
     with day as (
@@ -121,6 +123,24 @@ export async function startCall(
     throw interruptedError(callId);
   }
   return reservation;
+}
+
+/** What a call reserved when it started, as its `running` event keeps it; undefined if it never started. */
+export async function reservationOf(
+  db: Kysely<Database>,
+  call: { id: string; api_key_id: string },
+): Promise<Reservation | undefined> {
+  const started = await db
+    .selectFrom('call_event')
+    .select('data')
+    .where('call_id', '=', call.id)
+    .where('status', '=', 'running')
+    .orderBy('seq')
+    .limit(1)
+    .executeTakeFirst();
+  const reserved = started?.data?.reservation as { day: string; month: string; spend: string } | undefined;
+  if (!reserved) return undefined;
+  return { keyId: call.api_key_id, day: reserved.day, month: reserved.month, spend: BigInt(reserved.spend) };
 }
 
 /** Gives back a reservation (a call that did not happen, or is not billed). */

@@ -6,6 +6,7 @@ import type { Services } from '../services';
 import { recordPaidCall } from './call-agent';
 import { payerOf } from './call-job';
 import { closeUnpaid, interruptedError } from './lifecycle';
+import { releaseCall, reservationOf } from './limits';
 
 /**
  * Settles calls whose process stopped in the middle (a crash, a kill, a lost connection to the
@@ -45,8 +46,14 @@ export async function recoverCalls(services: Services, afterMs: number): Promise
       .where('call_id', '=', call.id)
       .where('status', '=', 'pending')
       .executeTakeFirst();
+    // Closing a started call unpaid gives its reservation back; only the closer that won does.
+    const closeStarted = async () => {
+      if (!(await closeUnpaid(db, call.id, 'running', interruptedError(call.id)))) return;
+      const reservation = await reservationOf(db, call);
+      if (reservation) await releaseCall(db, reservation);
+    };
     if (!intent) {
-      await closeUnpaid(db, call.id, 'running', interruptedError(call.id));
+      await closeStarted();
       settled += 1;
       continue;
     }
@@ -71,13 +78,16 @@ export async function recoverCalls(services: Services, afterMs: number): Promise
         { agent: price, markup: 0n, total: 0n },
         { latencyMs: null, error: lost },
       );
+      // Recorded and not billed, like any agent failure after payment: the call counts, its spend not.
+      const reservation = await reservationOf(db, call);
+      if (reservation) await releaseCall(db, reservation, { keepCall: true });
     } else {
       await dropTransaction(
         db,
         intent.signature,
         onChain.outcome === 'failed' ? onChain.lamportsSpent : undefined,
       );
-      await closeUnpaid(db, call.id, 'running', interruptedError(call.id));
+      await closeStarted();
     }
     settled += 1;
   }
