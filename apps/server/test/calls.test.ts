@@ -320,7 +320,8 @@ describe('limits and funds', () => {
   it('answers 402 once the monthly spend cap would be passed, and gives back the refused call', async () => {
     // Free-tier calls to the memory agent cost 1,500 here: a cap of 3,000 holds two.
     const capped = await startTestServer('pglite-memory', {
-      TDK_TIERS: JSON.stringify({ free: { monthlySpendCap: '3000' } }),
+      // The paid tier's cap is below one call's price: its very first call is over it.
+      TDK_TIERS: JSON.stringify({ free: { monthlySpendCap: '3000' }, paid: { monthlySpendCap: '1000' } }),
     });
     try {
       const dev = await newDeveloper(capped);
@@ -341,6 +342,14 @@ describe('limits and funds', () => {
         quota: { used_today: 2 },
         spend: { this_month: 3000, remaining: 0 },
       });
+
+      const small = await newDeveloper(capped, { tier: 'paid' });
+      const first = await capApi('POST', '/api/tdk/v1/call', { token: small.apiKey, body: list });
+      expect(first.status).toBe(402);
+      expect(first.body.error.code).toBe('spend_cap_exceeded');
+      expect(await countMovements(capped, small.walletId)).toBe(0);
+      const smallUsage = await capApi('GET', '/api/tdk/usage/current', { token: small.apiKey });
+      expect(smallUsage.body).toMatchObject({ quota: { used_today: 0 }, spend: { this_month: 0 } });
     } finally {
       await capped.stop();
     }

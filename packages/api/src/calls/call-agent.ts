@@ -42,7 +42,17 @@ import {
   storedError,
   writeCall,
 } from './lifecycle';
-import { type Reservation, releaseCall, startCall, takeCallRate } from './limits';
+import {
+  type Reservation,
+  type Reserved,
+  releaseCall,
+  reservedColumns,
+  reserveWrites,
+  runningData,
+  startCall,
+  takeCallRate,
+  throwUnlessReserved,
+} from './limits';
 import type { CallAccepted, CallAnswer } from './schemas';
 
 const inputSchemas = createSchemaValidator();
@@ -94,13 +104,23 @@ export async function callAgent(
 
   // 4. Idempotency: one call row per (key, Idempotency-Key); a replay answers from it. An async
   // call is queued here with its job and answered at once; the job runs steps 5–8 (`call-job.ts`).
-  const opened = await openCall(services, caller, agent, request);
+  // A synchronous call from a funded wallet is opened already started: the statement that inserts
+  // it also takes step 6's reservation, one round trip fewer on the hot path.
+  const startNow = !request.async && caller.wallet.funded_at !== null;
+  const opened = await openCall(services, caller, agent, request, startNow);
   if ('replay' in opened) return { answer: opened.replay, headers };
   if (request.async) {
     services.jobs.wake();
     return { answer: acceptedCall(opened.callId, agent.id), headers };
   }
-  const answer = await runCall(services, { id: opened.callId, caller, agent, input: request.input, started });
+  const answer = await runCall(services, {
+    id: opened.callId,
+    caller,
+    agent,
+    input: request.input,
+    started,
+    reservation: opened.reservation,
+  });
   return { answer, headers };
 }
 
@@ -111,6 +131,8 @@ export interface CallRun {
   input: unknown;
   /** `performance.now()` when the call started, for its latency. */
   started: number;
+  /** What the call reserved when it was opened already `running` (steps 5–6 done); else it is in `paying`. */
+  reservation?: Reservation | undefined;
 }
 
 /**
@@ -121,24 +143,20 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
   const { id: callId, caller, agent } = call;
   const tier = services.tiers[caller.user.tier];
 
-  // 5. Funds: a wallet never funded (its initial funding failed) is funded before its first payment.
-  try {
-    if (!caller.wallet.funded_at) await fundNewWallet(services, caller.wallet.id);
-  } catch (error) {
-    await recordUnpaid(services, callId, 'paying', error);
-    throw error;
-  }
-
-  // 6. Quota and spend cap reserved, and the call moved to `running`, in one statement. Only the run
-  // that moves the call to `running` may send a payment: a job re-run that found this call stuck in
-  // `paying` has closed it (see `call-job.ts`), and then this run stops.
   const cost = developerCost(agent.price_base, tier.markupBps);
-  let reservation: Reservation;
-  try {
-    reservation = await startCall(services.db, tier, caller.key.id, callId, cost.total);
-  } catch (error) {
-    await recordUnpaid(services, callId, 'paying', error);
-    throw error;
+  let reservation = call.reservation;
+  if (!reservation) {
+    // 5. Funds: a wallet never funded (its initial funding failed) is funded before its first payment.
+    // 6. Quota and spend cap reserved, and the call moved to `running`, in one statement. Only the
+    // run that moves the call to `running` may send a payment: a job re-run that found this call
+    // stuck in `paying` has closed it (see `call-job.ts`), and then this run stops.
+    try {
+      if (!caller.wallet.funded_at) await fundNewWallet(services, caller.wallet.id);
+      reservation = await startCall(services.db, tier, caller.key.id, callId, cost.total);
+    } catch (error) {
+      await recordUnpaid(services, callId, 'paying', error);
+      throw error;
+    }
   }
 
   // 7. Pay and call. Top-ups stay off this path: the chain refuses an overdraft by itself, and only
@@ -302,17 +320,22 @@ function hashRequest(agentId: string, request: CallRequest): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-type Opened = { callId: string } | { replay: CallAnswer | CallAccepted };
+type Opened = { callId: string; reservation?: Reservation } | { replay: CallAnswer | CallAccepted };
 
 /** How long a duplicate waits for the first request with its Idempotency-Key to finish. */
 const duplicateWaitMs = 30_000;
 
-/** Inserts the call (`paying`, or `queued` with its job for an async call), or finds its replay. */
+/**
+ * Inserts the call (`paying`, or `queued` with its job for an async call), or finds its replay.
+ * With `startNow` the call is inserted `running` with its reservation taken in the same statement
+ * (`paying` first in its events), or closed with the limit's error when the reservation failed.
+ */
 async function openCall(
   services: Services,
   caller: VerifiedKey,
   agent: AgentListing,
   request: CallRequest,
+  startNow = false,
 ): Promise<Opened> {
   const callId = newId('call');
   const requestHash = hashRequest(agent.id, request);
@@ -329,12 +352,42 @@ async function openCall(
         status,
       ),
     );
+  const insertStarted = async (): Promise<Reservation> => {
+    const now = new Date();
+    const tier = services.tiers[caller.user.tier];
+    const spend = developerCost(agent.price_base, tier.markupBps).total;
+    const { reservation, writes } = reserveWrites(tier, caller.key.id, spend, now);
+    const { rows } = await sql<Reserved>`
+      with ${writes},
+      changed as (
+        insert into call (id, api_key_id, user_id, agent_id, status, idempotency_key, request_hash, last_event_seq)
+        select ${callId}, ${caller.key.id}, ${caller.user.id}, ${agent.id},
+          case when exists (select from month) then 'running' else 'paying' end,
+          ${idempotencyKey ?? null}, ${requestHash}, case when exists (select from month) then 2 else 1 end
+        returning id, status),
+      event as (
+        insert into call_event (call_id, seq, status, data)
+        select id, 1, 'paying', '{}'::jsonb from changed
+        union all
+        select id, 2, 'running', ${JSON.stringify(runningData(reservation))}::jsonb from changed
+        where status = 'running')
+      select ${reservedColumns}`.execute(services.db);
+    try {
+      await throwUnlessReserved(services.db, tier, reservation, rows[0]!, now);
+    } catch (error) {
+      await recordUnpaid(services, callId, 'paying', error);
+      throw error;
+    }
+    return reservation;
+  };
   try {
     if (request.async) {
       await services.db.transaction().execute(async (trx) => {
         await insert(trx);
         await enqueueJob(trx, { kind: runCallJob, payload: { call_id: callId } });
       });
+    } else if (startNow) {
+      return { callId, reservation: await insertStarted() };
     } else {
       await insert(services.db);
     }
@@ -351,7 +404,7 @@ async function openCall(
       .where('api_key_id', '=', caller.key.id)
       .where('idempotency_key', '=', idempotencyKey)
       .executeTakeFirst();
-    if (!first) return openCall(services, caller, agent, request); // it failed unpaid and let go
+    if (!first) return openCall(services, caller, agent, request, startNow); // it failed unpaid and let go
     if (first.request_hash !== requestHash) {
       throw new AppError(
         'idempotency_conflict',

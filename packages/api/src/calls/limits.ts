@@ -1,6 +1,6 @@
 import { AppError, type Tier, type TierName, tierNames } from '@tdk/core';
 import type { Database } from '@tdk/db';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { isRateLimiterRes, rateLimited, rateLimitHeaders } from '../auth/limits';
 import type { LimiterFactory } from '../services';
@@ -68,62 +68,94 @@ export async function startCall(
   spend: bigint,
   now = new Date(),
 ): Promise<Reservation> {
-  const day = dayPeriod(now);
-  const month = monthPeriod(now);
-  const cap = tier.monthlySpendCap;
-  const overCap = () =>
-    new AppError('spend_cap_exceeded', 'This call would pass your monthly spend cap.', {
-      details: { monthly_spend_cap: cap?.toString() },
-    });
-  if (cap !== null && spend > cap) throw overCap();
-
-  // Count the call into the day's row only while under the limit and, only if that worked, add the
-  // spend to the month's row only while under the cap (each row inserted if missing); only if both
-  // worked, the call moves on. No limit (paid tiers) is the integer column's maximum, a condition
-  // that always holds.
-  const limit = tier.includedCallsPerDay;
-  // The running event keeps what was reserved, for recovery to give back if the call ends unpaid.
+  const { reservation, writes } = reserveWrites(tier, keyId, spend, now);
   const running = statusChange(callId, 'paying', 'running', {
     when: sql<boolean>`exists (select from month)`,
-    data: { reservation: { day, month, spend: spend.toString() } },
+    data: runningData(reservation),
   });
-  const { rows } = await sql<{ day: boolean; month: boolean; started: boolean }>`
-    with day as (
-      insert into key_usage_period (api_key_id, period, calls) values (${keyId}, ${day}, 1)
-      on conflict (api_key_id, period) do update set calls = key_usage_period.calls + 1
-        where key_usage_period.calls < ${limit ?? 2_147_483_647}
-      returning calls),
-    month as (
-      insert into key_usage_period (api_key_id, period, spend)
-      select ${keyId}, ${month}, ${spend.toString()}::int8 where exists (select from day)
-      on conflict (api_key_id, period) do update set spend = key_usage_period.spend + excluded.spend
-        where ${cap?.toString() ?? null}::int8 is null
-          or key_usage_period.spend + excluded.spend <= ${cap?.toString() ?? null}::int8
-      returning spend),
-    ${running}
-    select exists (select from day) as day, exists (select from month) as month,
-      exists (select from changed) as started`.execute(db);
+  const { rows } = await sql<Reserved & { started: boolean }>`
+    with ${writes}, ${running}
+    select ${reservedColumns}, exists (select from changed) as started`.execute(db);
   const counted = rows[0]!;
-  if (!counted.day) {
-    const tomorrow = new Date(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
-    tomorrow.setUTCDate(tomorrow.getUTCDate() + 1);
-    throw new AppError(
-      'quota_exceeded',
-      `Your tier includes ${limit} calls per day; the quota resets at midnight UTC.`,
-      { details: { included_calls_per_day: limit, resets_at: tomorrow.toISOString() } },
-    );
-  }
-  const reservation = { keyId, day, month, spend };
-  if (!counted.month) {
-    await releaseCall(db, { ...reservation, spend: 0n });
-    throw overCap();
-  }
+  await throwUnlessReserved(db, tier, reservation, counted, now);
   if (!counted.started) {
     await releaseCall(db, reservation);
     throw interruptedError(callId);
   }
   return reservation;
 }
+
+/** Whether the day's call and the month's spend were reserved, as `reservedColumns` selects them. */
+export interface Reserved {
+  day: boolean;
+  month: boolean;
+}
+
+/** Selects `Reserved` from a statement holding `reserveWrites`. */
+export const reservedColumns = sql`exists (select from day) as day, exists (select from month) as month`;
+
+/** The running event keeps what was reserved, for recovery to give back if the call ends unpaid. */
+export const runningData = (reservation: Reservation) => ({
+  reservation: { day: reservation.day, month: reservation.month, spend: reservation.spend.toString() },
+});
+
+/**
+ * The reservation of a call as the CTEs `day` and `month` of one statement: count the call into
+ * the day's row only while under the limit and, only if that worked, add the spend to the month's
+ * row only while under the cap (each row inserted if missing). `month` holds a row only if both
+ * worked. No limit (paid tiers) is the integer column's maximum, a condition that always holds.
+ */
+export function reserveWrites(
+  tier: Tier,
+  keyId: string,
+  spend: bigint,
+  now: Date,
+): { reservation: Reservation; writes: RawBuilder<unknown> } {
+  const cap = tier.monthlySpendCap?.toString() ?? null;
+  const reservation = { keyId, day: dayPeriod(now), month: monthPeriod(now), spend };
+  const writes = sql`
+    day as (
+      insert into key_usage_period (api_key_id, period, calls) values (${keyId}, ${reservation.day}, 1)
+      on conflict (api_key_id, period) do update set calls = key_usage_period.calls + 1
+        where key_usage_period.calls < ${tier.includedCallsPerDay ?? 2_147_483_647}
+      returning calls),
+    month as (
+      insert into key_usage_period (api_key_id, period, spend)
+      select ${keyId}, ${reservation.month}, ${spend.toString()}::int8
+      where exists (select from day) and (${cap}::int8 is null or ${spend.toString()}::int8 <= ${cap}::int8)
+      on conflict (api_key_id, period) do update set spend = key_usage_period.spend + excluded.spend
+        where ${cap}::int8 is null or key_usage_period.spend + excluded.spend <= ${cap}::int8
+      returning spend)`;
+  return { reservation, writes };
+}
+
+/** Throws the limit a reservation ran into (giving back the day's call if only the cap refused it). */
+export async function throwUnlessReserved(
+  db: Kysely<Database>,
+  tier: Tier,
+  reservation: Reservation,
+  counted: Reserved,
+  now: Date,
+): Promise<void> {
+  if (!counted.day) {
+    const tomorrow = new Date(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
+    tomorrow.setUTCDate(tomorrow.getUTCDate() + 1);
+    throw new AppError(
+      'quota_exceeded',
+      `Your tier includes ${tier.includedCallsPerDay} calls per day; the quota resets at midnight UTC.`,
+      { details: { included_calls_per_day: tier.includedCallsPerDay, resets_at: tomorrow.toISOString() } },
+    );
+  }
+  if (!counted.month) {
+    await releaseCall(db, { ...reservation, spend: 0n });
+    throw overCap(tier.monthlySpendCap);
+  }
+}
+
+const overCap = (cap: bigint | null) =>
+  new AppError('spend_cap_exceeded', 'This call would pass your monthly spend cap.', {
+    details: { monthly_spend_cap: cap?.toString() },
+  });
 
 /** What a call reserved when it started, as its `running` event keeps it; undefined if it never started. */
 export async function reservationOf(
