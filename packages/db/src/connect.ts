@@ -13,7 +13,13 @@ import type { Database } from './schema';
 export type DatabaseTarget =
   | { kind: 'pglite'; dataDir: string }
   | { kind: 'pglite-memory' }
-  | { kind: 'postgres'; url: string; poolSize?: number };
+  | {
+      kind: 'postgres';
+      url: string;
+      poolSize?: number;
+      /** How long a query waits for a connection (a free one in the pool, or a new one) before it fails. */
+      connectTimeoutMs?: number;
+    };
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -30,7 +36,15 @@ export async function connectDatabase(target: DatabaseTarget): Promise<DatabaseH
   let dialect: Dialect;
   if (target.kind === 'postgres') {
     // At least 2: migrations hold their lock on a connection of their own (migration-lock.ts).
-    pool = new pg.Pool({ connectionString: target.url, max: Math.max(2, target.poolSize ?? 10) });
+    pool = new pg.Pool({
+      connectionString: target.url,
+      max: Math.max(2, target.poolSize ?? 10),
+      // Without a bound, a server that accepts connections but never answers (a network partition,
+      // a stalled host) holds every caller forever instead of letting them fail with a 503.
+      connectionTimeoutMillis: target.connectTimeoutMs ?? 5_000,
+      // TCP keep-alive lets the OS notice a peer that vanished without closing the connection.
+      keepAlive: true,
+    });
     // An idle connection that the server closes (restart, failover, admin kill) must not crash the
     // process: the pool drops it and opens another, and the next query reports any real outage.
     pool.on('error', () => undefined);

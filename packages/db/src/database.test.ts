@@ -1,6 +1,8 @@
+import { createServer, type Socket } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from './connect';
+import { isDatabaseUnavailable } from './driver';
 import { migrateToLatest } from './migrate';
 import { migrations } from './migrations';
 import { createTestDatabase, testDatabaseKinds } from './testing';
@@ -93,6 +95,54 @@ describe.each(testDatabaseKinds)('database on %s', (kind) => {
         handle.db,
       );
       expect(locks.rows[0]!.n).toBe(0);
+    },
+  );
+});
+
+describe('waiting for a Postgres connection', () => {
+  it('fails a query after the connect timeout instead of hanging', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const handle = await connectDatabase({
+      kind: 'postgres',
+      url: `postgres://nobody@127.0.0.1:${port}/nothing`,
+      connectTimeoutMs: 200,
+    });
+    try {
+      const failed = await handle.ping().catch((error: unknown) => error);
+      expect(String(failed)).toMatch(/timeout/i);
+      expect(isDatabaseUnavailable(failed)).toBe(true); // callers get a 503, not a 500
+      expect(sockets.size).toBeGreaterThan(0);
+    } finally {
+      await handle.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it.runIf(process.env.TEST_DATABASE_URL)(
+    'fails a query that waits too long for a busy pool the same way',
+    async () => {
+      const busy = await connectDatabase({
+        kind: 'postgres',
+        url: process.env.TEST_DATABASE_URL!,
+        poolSize: 2,
+        connectTimeoutMs: 200,
+      });
+      try {
+        const holders = await Promise.all([busy.pool!.connect(), busy.pool!.connect()]);
+        const waited = await busy.ping().catch((error: unknown) => error);
+        expect(String(waited)).toMatch(/timeout/i);
+        expect(isDatabaseUnavailable(waited)).toBe(true);
+        for (const holder of holders) holder.release();
+      } finally {
+        await busy.close();
+      }
     },
   );
 });

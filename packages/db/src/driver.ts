@@ -8,8 +8,12 @@ export function isUniqueViolation(error: unknown): boolean {
 /** Socket errors; SQLSTATE class 08, 57P01–03 (server stopping, starting), 53300 (too many connections). */
 const unavailableCodes =
   /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|08...|57P0[123]|53300)$/;
-/** What `pg` says when the connection dropped under a query, or a client it dropped is used again. */
-const unavailableMessages = /^(Connection terminated|Client has encountered a connection error)/;
+/**
+ * What `pg` says when the connection dropped under a query, a client it dropped is used again, or
+ * no connection could be had within the pool's connect timeout.
+ */
+const unavailableMessages =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
 
 /**
  * Whether an error means the database could not be reached or dropped the connection (as opposed to
