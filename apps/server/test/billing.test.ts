@@ -192,6 +192,10 @@ describe.each(testDatabaseKinds)('Stripe metered billing on %s', (kind) => {
     });
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('billing_past_due');
+    // It can still see what it did and what it owes.
+    const usage = await api('GET', '/api/tdk/usage/current', { token: dev.apiKey });
+    expect(usage.status).toBe(200);
+    expect(usage.body.quota.used_today).toBe(2);
 
     const paid = stripe.event('invoice.paid', { ...invoice, status: 'paid' });
     expect((await send(paid.payload, signWebhookPayload(paid.payload, webhookSecret))).body.outcome).toBe(

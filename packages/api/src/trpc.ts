@@ -5,7 +5,7 @@ import { isRateLimiterRes, rateLimited, rateLimitHeaders } from './auth/limits';
 import { type UserRow, validateSessionToken } from './auth/sessions';
 import { toAppError, toTRPCError } from './errors';
 import { looksLikeApiKey } from './keys/secret';
-import { assertMayCall } from './keys/verifier';
+import { assertKeyUsable } from './keys/verifier';
 import type { Services } from './services';
 
 /** What every procedure sees: who asks, from where, and the services to act with. */
@@ -105,12 +105,12 @@ export const adminProcedure = signedInProcedure.use(({ ctx, next }) => {
   return next();
 });
 
-/** A caller with an API key (`Authorization: Bearer tdk_…`), whose account is active. */
+/** A caller with an API key (`Authorization: Bearer tdk_…`), not revoked, whose account is active. */
 export const apiKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.credential || !looksLikeApiKey(ctx.credential)) {
     throw new AppError('invalid_api_key', 'Send your API key as `Authorization: Bearer tdk_…`.');
   }
   const verified = await ctx.services.apiKeys.verify(ctx.credential);
-  assertMayCall(verified);
+  assertKeyUsable(verified);
   return next({ ctx: { apiKey: verified } });
 });

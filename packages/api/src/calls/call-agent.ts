@@ -20,7 +20,7 @@ import { enqueueJob } from '@tdk/jobs';
 import { createSchemaValidator } from '@tdk/marketplace';
 import { type Kysely, sql } from 'kysely';
 import { assertUsageRecorded, usageWrites } from '../billing/usage';
-import type { VerifiedKey } from '../keys/verifier';
+import { assertMayCall, type VerifiedKey } from '../keys/verifier';
 import { fundNewWallet, refillSoon, topUpIfLow, waitForRefill } from '../money/funding';
 import {
   assertBooked,
@@ -82,7 +82,8 @@ export async function callAgent(
 ): Promise<{ answer: CallAnswer | CallAccepted; headers: Record<string, string> }> {
   const started = performance.now();
 
-  // 1. Rate limit per key.
+  // 1. The account may pay (its last invoice is not unpaid), and the key's rate limit.
+  assertMayCall(caller);
   const headers = await takeCallRate(services.callLimits, services.tiers, caller.user.tier, caller.key.id);
 
   // 2. The agent and its price.

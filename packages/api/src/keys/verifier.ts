@@ -14,27 +14,33 @@ export interface VerifiedKey {
 export interface ApiKeyVerifier {
   /**
    * The key, its wallet, owner and billing status; throws `invalid_api_key`, or `api_key_revoked` for
-   * a rolled secret past its grace period. Whether the key may call is `assertMayCall`'s question.
+   * a rolled secret past its grace period. Whether it may be used is `assertKeyUsable`'s question, whether it may call `assertMayCall`'s.
    */
   verify(secret: string): Promise<VerifiedKey>;
   /** Drops cached verifications, e.g. right after a revoke or roll in this process. */
   evict(keyId: string): void;
 }
 
-/**
- * Refuses a caller whose key may not call now: revoked, its account suspended, or its last invoice
- * unpaid. Checked on every request with a key, and again when a queued async call comes to run.
- */
-export function assertMayCall(caller: Pick<VerifiedKey, 'key' | 'user' | 'paymentStatus'>): void {
+/** Refuses a key that may not be used at all: revoked, or its account suspended. Checked on every request with a key. */
+export function assertKeyUsable(caller: Pick<VerifiedKey, 'key' | 'user'>): void {
   if (caller.key.status === 'revoked')
     throw new AppError('api_key_revoked', 'This API key has been revoked.');
   if (caller.user.status !== 'active') {
     throw new AppError('account_suspended', 'This account is suspended. Contact support.');
   }
+}
+
+/**
+ * Refuses a caller whose key may not pay for a call now: not usable, or its account's last invoice
+ * unpaid. Checked before every call, and again when a queued async call comes to run. A key past due
+ * can still read its calls and usage, to see what it owes.
+ */
+export function assertMayCall(caller: Pick<VerifiedKey, 'key' | 'user' | 'paymentStatus'>): void {
+  assertKeyUsable(caller);
   if (caller.paymentStatus === 'past_due') {
     throw new AppError(
       'billing_past_due',
-      "The account's last invoice could not be paid, so its keys are suspended. They work again as soon as it is paid.",
+      "The account's last invoice could not be paid, so its keys cannot call agents. They can again as soon as it is paid.",
     );
   }
 }
