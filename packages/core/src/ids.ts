@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * Prefixed ids tell what they name at a glance (`usr_…`, `key_…`, `req_…`), like Stripe's and Unkey's.
@@ -39,8 +39,22 @@ function base32(bytes: Uint8Array): string {
   return out;
 }
 
+// Random bytes drawn 4 KB at a time: one call into the system's generator per 256 ids instead of
+// one per id, which showed in the paid call's profile (several ids per call).
+const pool = new Uint8Array(4096);
+let used = pool.length;
+
+function random16(): Uint8Array {
+  if (used === pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  used += 16;
+  return pool.subarray(used - 16, used);
+}
+
 export function newId(kind: IdKind): string {
-  return `${idPrefixes[kind]}_${base32(randomBytes(16))}`;
+  return `${idPrefixes[kind]}_${base32(random16())}`;
 }
 
 export function isId(kind: IdKind, value: string): boolean {
