@@ -115,6 +115,7 @@ const envSchema = z.object({
   BILLING_DELIVERY_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   TDK_WORKER: z.enum(['true', 'false']).default('true'),
   TDK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  TDK_ASYNC_CALL_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   TDK_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3_600),
   TDK_ADMIN_DIST: z.string().min(1).optional(),
   TDK_RECOVERY_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
@@ -167,7 +168,10 @@ export interface Config {
   /** The background job runner in this process (outbox delivery, async calls, top-ups, reconciliation). */
   worker: {
     enabled: boolean;
+    /** Background jobs (usage delivery, top-ups, recovery, reconciliation) run at once. */
     concurrency: number;
+    /** Async calls run at once, in slots of their own. */
+    callConcurrency: number;
     reconcileIntervalMs: number;
     /** Calls and chain transactions left in doubt this long are settled from the chain. */
     recoveryAfterMs: number;
@@ -273,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     worker: {
       enabled: e.TDK_WORKER === 'true',
       concurrency: e.TDK_WORKER_CONCURRENCY,
+      callConcurrency: e.TDK_ASYNC_CALL_CONCURRENCY,
       reconcileIntervalMs: e.TDK_RECONCILE_INTERVAL_SECONDS * 1000,
       recoveryAfterMs: e.TDK_RECOVERY_AFTER_SECONDS * 1000,
     },

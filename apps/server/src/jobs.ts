@@ -12,18 +12,27 @@ import {
   syncCustomer,
   topUpIfLow,
 } from '@tdk/api';
-import { createWorker, type JobHandler, type Worker } from '@tdk/jobs';
+import { combineWorkers, createWorker, type JobHandler, type Worker } from '@tdk/jobs';
 import type { Config } from './config';
 import type { Logger } from './logger';
 
 /**
- * The job runner of this process and what it runs. Billing jobs are only claimed while Stripe is
- * configured, so offline usage stays queued until a process with a key picks it up.
+ * The job runner of this process and what it runs: async calls in slots of their own, so calls
+ * waiting on slow agents never hold back usage delivery, top-ups or recovery. Billing jobs are only
+ * claimed while Stripe is configured, so offline usage stays queued until a process with a key
+ * picks it up.
  */
 export function createJobWorker(services: Services, config: Config, logger: Logger): Worker {
   const billing = services.billing.port;
+  const onError = (err: unknown, job: unknown) =>
+    logger.warn({ err, job }, job ? 'job failed' : 'job runner poll failed');
+  const calls = createWorker({
+    db: services.db,
+    handlers: callJobHandlers(services),
+    concurrency: config.worker.callConcurrency,
+    onError,
+  });
   const handlers: Record<string, JobHandler> = {
-    ...callJobHandlers(services),
     [moneyJobs.fundWallet]: async ({ payload }) => {
       await fundNewWallet(services, walletIdOf(payload));
     },
@@ -62,7 +71,7 @@ export function createJobWorker(services: Services, config: Config, logger: Logg
         }
       : {}),
   };
-  return createWorker({
+  const system = createWorker({
     db: services.db,
     handlers,
     concurrency: config.worker.concurrency,
@@ -73,8 +82,9 @@ export function createJobWorker(services: Services, config: Config, logger: Logg
         ? [{ kind: moneyJobs.reconcile, everyMs: config.worker.reconcileIntervalMs }]
         : []),
     ],
-    onError: (err, job) => logger.warn({ err, job }, job ? 'job failed' : 'job runner poll failed'),
+    onError,
   });
+  return combineWorkers([calls, system]);
 }
 
 function walletIdOf(payload: unknown): string {

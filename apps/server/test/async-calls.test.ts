@@ -215,6 +215,27 @@ describe.each(testDatabaseKinds)('async calls on %s', (kind) => {
     expect(record.body.payment.tx_signature).toBe(final.error.details.payment.tx_signature);
   });
 
+  it('runs more async calls at once than the background jobs have slots, in slots of their own', async () => {
+    // Six calls to an agent that takes 1.5 s each, with 4 slots for the other jobs (the default):
+    // every call is running before the first one ends.
+    const dev = await newDeveloper(server, { tier: 'pro' });
+    const body = { agent_id: slowAgentId, input: { delay_ms: delayMs }, async: true };
+    const accepted = await Promise.all(
+      Array.from({ length: 6 }, () => api('POST', '/api/tdk/v1/call', { token: dev.apiKey, body })),
+    );
+    const ids = accepted.map((a) => a.body.id as string);
+    for (const id of ids) await waitUntilFinished(api, id, dev.apiKey);
+    const steps = await server.tdk.database.db
+      .selectFrom('call_event')
+      .select(['status', 'at'])
+      .where('call_id', 'in', ids)
+      .where('status', 'in', ['running', 'succeeded'])
+      .execute();
+    const at = (status: string) => steps.filter((s) => s.status === status).map((s) => s.at.getTime());
+    expect(at('succeeded')).toHaveLength(6);
+    expect(Math.max(...at('running'))).toBeLessThan(Math.min(...at('succeeded')));
+  });
+
   it('streams the same events to the admin app as a tRPC subscription', async () => {
     const dev = await newDeveloper(server);
     const call = await api('POST', '/api/tdk/v1/call', {

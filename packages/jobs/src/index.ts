@@ -7,6 +7,7 @@
 export { type JobRow, type JobStatus, jobCounts, listJobs } from './admin';
 export { enqueueJob, type JobDefinition, type NewJob } from './enqueue';
 export {
+  combineWorkers,
   createWorker,
   type JobHandler,
   type JobInfo,

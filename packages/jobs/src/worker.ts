@@ -288,3 +288,26 @@ export function createWorker(options: WorkerOptions): Worker {
     wake: poll,
   };
 }
+
+/**
+ * Several workers as one: each claims its own kinds with its own concurrency, so long jobs of one
+ * kind (async calls waiting on slow agents) cannot take the slots the others need.
+ */
+export function combineWorkers(workers: Worker[]): Worker {
+  return {
+    start: () => {
+      for (const worker of workers) worker.start();
+    },
+    stop: async () => {
+      await Promise.all(workers.map((worker) => worker.stop()));
+    },
+    runOnce: async () =>
+      (await Promise.all(workers.map((worker) => worker.runOnce()))).reduce((a, b) => a + b, 0),
+    drain: async (options) => {
+      await Promise.all(workers.map((worker) => worker.drain(options)));
+    },
+    wake: () => {
+      for (const worker of workers) worker.wake();
+    },
+  };
+}
