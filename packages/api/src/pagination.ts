@@ -1,5 +1,5 @@
 import { AppError } from '@tdk/core';
-import { sql } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import { z } from 'zod';
 
 /**
@@ -12,26 +12,34 @@ export const ZPageInput = {
 };
 
 export interface Cursor {
-  at: Date;
+  /** The row's time as Postgres prints it in UTC: microseconds kept, which a JS Date would drop. */
+  at: string;
   id: string;
 }
 
-export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(`${cursor.at.toISOString()}|${cursor.id}`).toString('base64url');
+export function encodeCursor(cursor: { at: Date | string; id: string }): string {
+  const at = typeof cursor.at === 'string' ? cursor.at : cursor.at.toISOString();
+  return Buffer.from(`${at}|${cursor.id}`).toString('base64url');
 }
 
 export function decodeCursor(raw: string): Cursor {
   const [at, id] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
-  const date = new Date(at ?? '');
-  if (!id || Number.isNaN(date.getTime())) throw new AppError('invalid_input', 'The cursor is not valid.');
-  return { at: date, id };
+  if (
+    !id ||
+    !at ||
+    !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/.test(at) ||
+    Number.isNaN(Date.parse(at))
+  ) {
+    throw new AppError('invalid_input', 'The cursor is not valid.');
+  }
+  return { at, id };
 }
 
 /** Given `limit + 1` rows, the page and the cursor of the next one (null on the last page). */
 export function toPage<T>(
   rows: T[],
   limit: number,
-  cursorOf: (row: T) => Cursor,
+  cursorOf: (row: T) => { at: Date | string; id: string },
 ): { items: T[]; next_cursor: string | null } {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
@@ -39,11 +47,29 @@ export function toPage<T>(
 }
 
 /**
- * Postgres keeps microseconds, cursors carry milliseconds: keyset queries order and compare a time
- * column at millisecond precision, so no row is skipped or repeated between pages.
+ * One page of `query`, newest first by (`time`, `id`), after the cursor. The cursor keeps the time
+ * to the microsecond, as Postgres stores it, so the order is on the plain columns (which their
+ * indexes serve) and no row is skipped or repeated between pages.
  */
-export const atMs = (column: string) => sql<Date>`date_trunc('milliseconds', ${sql.ref(column)})`;
-
-/** Rows after the cursor in newest-first order of (`atMs(timeColumn)`, `idColumn`). */
-export const olderThan = (cursor: Cursor, timeColumn: string, idColumn: string) =>
-  sql<boolean>`(${atMs(timeColumn)}, ${sql.ref(idColumn)}) < (${cursor.at}::timestamptz, ${cursor.id})`;
+export async function newestFirst<DB, TB extends keyof DB, O extends { id: string }>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  columns: { time: string; id: string },
+  page: { limit: number; cursor?: string | undefined },
+): Promise<{ items: O[]; next_cursor: string | null }> {
+  const time = sql.ref(columns.time);
+  const id = sql.ref(columns.id);
+  let q = query.select(
+    sql<string>`to_char(${time} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('page_at'),
+  ) as unknown as SelectQueryBuilder<DB, TB, O & { page_at: string }>;
+  if (page.cursor) {
+    const after = decodeCursor(page.cursor);
+    q = q.where(sql<boolean>`(${time}, ${id}) < (${after.at}::timestamptz, ${after.id})`);
+  }
+  const rows = await q
+    .orderBy(time, 'desc')
+    .orderBy(id, 'desc')
+    .limit(page.limit + 1)
+    .execute();
+  const { items, next_cursor } = toPage(rows, page.limit, (row) => ({ at: row.page_at, id: row.id }));
+  return { items: items.map(({ page_at: _, ...row }) => row as unknown as O), next_cursor };
+}

@@ -5,7 +5,7 @@ import { agentDto, ZAgent } from '../agents/schemas';
 import { recordAudit } from '../audit/record';
 import { callAgent } from '../calls/call-agent';
 import { ZCallAccepted, ZCallAnswer } from '../calls/schemas';
-import { atMs, decodeCursor, olderThan, toPage, ZPageInput } from '../pagination';
+import { newestFirst, ZPageInput } from '../pagination';
 import { adminProcedure } from '../trpc';
 
 /** The local marketplace's registry, disabled agents included, newest first. */
@@ -15,13 +15,7 @@ export const listRegistry = adminProcedure
   .query(async ({ ctx, input }) => {
     let q = ctx.services.db.selectFrom('agent').selectAll();
     if (input.status) q = q.where('status', '=', input.status);
-    if (input.cursor) q = q.where(olderThan(decodeCursor(input.cursor), 'created_at', 'id'));
-    const rows = await q
-      .orderBy(atMs('created_at'), 'desc')
-      .orderBy('id', 'desc')
-      .limit(input.limit + 1)
-      .execute();
-    const page = toPage(rows, input.limit, (r) => ({ at: r.created_at, id: r.id }));
+    const page = await newestFirst(q, { time: 'created_at', id: 'id' }, input);
     return {
       items: page.items.map((row) => agentDto(agentListing(row, ctx.services.chain))),
       next_cursor: page.next_cursor,

@@ -163,9 +163,11 @@ export const listMeterReports = adminProcedure
     else if (input.state === 'pending') q = q.where('status', '=', 'pending').where('last_error', 'is', null);
     else if (input.state) q = q.where('status', '=', input.state);
     if (input.cursor) {
+      // Windows start on whole intervals: a millisecond Date holds them exactly.
       const c = decodeCursor(input.cursor);
+      const at = new Date(c.at);
       q = q.where((eb) =>
-        eb.or([eb('window_start', '<', c.at), eb.and([eb('window_start', '=', c.at), eb('id', '<', c.id)])]),
+        eb.or([eb('window_start', '<', at), eb.and([eb('window_start', '=', at), eb('id', '<', c.id)])]),
       );
     }
     const [rows, counted] = await Promise.all([

@@ -6,7 +6,7 @@ import { readCallEvents } from '../calls/events';
 import type { StoredError } from '../calls/lifecycle';
 import type { CallAnswer } from '../calls/schemas';
 import { ZCallAnswer, ZCallError } from '../calls/schemas';
-import { atMs, decodeCursor, olderThan, toPage, ZPageInput } from '../pagination';
+import { newestFirst, ZPageInput } from '../pagination';
 import { adminProcedure } from '../trpc';
 
 const callStatuses = ['queued', 'paying', 'running', 'succeeded', 'failed'] as const;
@@ -88,13 +88,7 @@ export const listCalls = adminProcedure
     if (input.user_id) q = q.where('call.user_id', '=', input.user_id);
     if (input.agent_id) q = q.where('call.agent_id', '=', input.agent_id);
     if (input.api_key_id) q = q.where('call.api_key_id', '=', input.api_key_id);
-    if (input.cursor) q = q.where(olderThan(decodeCursor(input.cursor), 'call.created_at', 'call.id'));
-    const rows = await q
-      .orderBy(atMs('call.created_at'), 'desc')
-      .orderBy('call.id', 'desc')
-      .limit(input.limit + 1)
-      .execute();
-    const page = toPage(rows, input.limit, (r) => ({ at: r.created_at, id: r.id }));
+    const page = await newestFirst(q, { time: 'call.created_at', id: 'call.id' }, input);
     return { items: page.items.map(summaryOf), next_cursor: page.next_cursor };
   });
 

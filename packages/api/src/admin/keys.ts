@@ -8,7 +8,7 @@ import { revokeApiKey, rollApiKey } from '../keys/revoke-key';
 import { apiKeyDto, ZApiKey, ZGraceSeconds, ZKeyId } from '../keys/schemas';
 import { fundNewWallet, topUpIfLow } from '../money/funding';
 import { ledgerBalances } from '../money/ledger';
-import { atMs, decodeCursor, olderThan, toPage, ZPageInput } from '../pagination';
+import { newestFirst, ZPageInput } from '../pagination';
 import { adminProcedure } from '../trpc';
 
 const ZAdminKey = ZApiKey.extend({
@@ -44,13 +44,7 @@ export const listAllKeys = adminProcedure
     if (input.status) q = q.where('api_key.status', '=', input.status);
     const term = input.query?.trim();
     if (term) q = q.where((eb) => eb.or([eb('api_key.id', '=', term), eb('wallet.public_key', '=', term)]));
-    if (input.cursor) q = q.where(olderThan(decodeCursor(input.cursor), 'api_key.created_at', 'api_key.id'));
-    const rows = await q
-      .orderBy(atMs('api_key.created_at'), 'desc')
-      .orderBy('api_key.id', 'desc')
-      .limit(input.limit + 1)
-      .execute();
-    const page = toPage(rows, input.limit, (r) => ({ at: r.created_at, id: r.id }));
+    const page = await newestFirst(q, { time: 'api_key.created_at', id: 'api_key.id' }, input);
     const now = new Date();
     const keyIds = page.items.map((r) => r.id);
     const [balances, usage] = await Promise.all([

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeCursor, toPage, ZPageInput } from '../pagination';
+import { newestFirst, ZPageInput } from '../pagination';
 import { adminProcedure } from '../trpc';
 
 const ZAuditEntry = z
@@ -43,16 +43,7 @@ export const listAudit = adminProcedure
     }
     if (input.from) q = q.where('at', '>=', new Date(input.from));
     if (input.to) q = q.where('at', '<', new Date(input.to));
-    if (input.cursor) {
-      const c = decodeCursor(input.cursor);
-      q = q.where((eb) => eb.or([eb('at', '<', c.at), eb.and([eb('at', '=', c.at), eb('id', '<', c.id)])]));
-    }
-    const rows = await q
-      .orderBy('at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(input.limit + 1)
-      .execute();
-    const page = toPage(rows, input.limit, (r) => ({ at: r.at, id: r.id }));
+    const page = await newestFirst(q, { time: 'at', id: 'id' }, input);
     return {
       items: page.items.map((r) => ({ ...r, at: r.at.toISOString() })),
       next_cursor: page.next_cursor,

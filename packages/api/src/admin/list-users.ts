@@ -3,7 +3,7 @@ import type { Database } from '@tdk/db';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { userDto, ZUser } from '../auth/schemas';
-import { atMs, decodeCursor, olderThan, toPage, ZPageInput } from '../pagination';
+import { newestFirst, ZPageInput } from '../pagination';
 import { adminProcedure } from '../trpc';
 
 interface UserFilter {
@@ -31,13 +31,7 @@ export async function findUsers(db: Kysely<Database>, filter: UserFilter) {
   if (filter.tier) q = q.where('tier', '=', filter.tier);
   if (filter.status) q = q.where('status', '=', filter.status);
   if (filter.role) q = q.where('role', '=', filter.role);
-  if (filter.cursor) q = q.where(olderThan(decodeCursor(filter.cursor), 'created_at', 'id'));
-  const rows = await q
-    .orderBy(atMs('created_at'), 'desc')
-    .orderBy('id', 'desc')
-    .limit(filter.limit + 1)
-    .execute();
-  return toPage(rows, filter.limit, (u) => ({ at: u.created_at, id: u.id }));
+  return newestFirst(q, { time: 'created_at', id: 'id' }, filter);
 }
 
 export const listUsers = adminProcedure
