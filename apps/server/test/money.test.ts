@@ -361,3 +361,51 @@ describe('embedded default across restarts', () => {
     }
   }, 120_000);
 });
+
+describe('the embedded treasury, its first start cut short', () => {
+  it('is seeded by the next start, whether it stopped before the faucet or before the ledger', async () => {
+    const first = await startTestServer('pglite-memory');
+    const servers = [first];
+    try {
+      const { db } = first.tdk.database;
+      const treasury = await db
+        .selectFrom('wallet')
+        .selectAll()
+        .where('kind', '=', 'treasury')
+        .executeTakeFirstOrThrow();
+      const forgetSeed = async () => {
+        const seeds = db.selectFrom('ledger_movement').select('id').where('kind', '=', 'treasury_seeded');
+        await db.deleteFrom('ledger_posting').where('movement_id', 'in', seeds).execute();
+        await db.deleteFrom('ledger_movement').where('kind', '=', 'treasury_seeded').execute();
+      };
+      const restart = async () => {
+        const next = await startTestServer('pglite-memory', {}, { shareDatabaseWith: first });
+        servers.push(next);
+        const seeds = await db
+          .selectFrom('ledger_movement')
+          .select('id')
+          .where('kind', '=', 'treasury_seeded')
+          .execute();
+        expect(seeds).toHaveLength(1);
+        expect((await reconcileBalances(next.tdk.services)).differences).toEqual([]);
+        return next.tdk.services.chain.balances(treasury.public_key);
+      };
+      const seeded = await first.tdk.services.chain.balances(treasury.public_key);
+      expect(seeded.usdc).toBeGreaterThan(0n);
+
+      // Stopped after the faucet, before the ledger: the seed is booked, not paid twice.
+      await forgetSeed();
+      expect(await restart()).toEqual(seeded);
+
+      // Stopped before the faucet: the treasury and its token account as a new chain has them, none.
+      await forgetSeed();
+      await sql`delete from chain_account
+        where address = ${treasury.public_key} or substring(data from 33 for 32) = ${bs58.decode(treasury.public_key)}`.execute(
+        db,
+      );
+      expect(await restart()).toEqual(seeded);
+    } finally {
+      for (const server of servers.reverse()) await server.stop();
+    }
+  });
+});

@@ -16,36 +16,62 @@ export async function ensureTreasury(
   services: Services,
   options: {
     importKeypair?: Signer;
-    embeddedSeed?: { usdc: bigint; lamports: bigint; fund: FundFromFaucet };
+    embeddedSeed?: EmbeddedSeed;
   } = {},
 ): Promise<WalletRow> {
-  const existing = await walletOfKind(services.db, 'treasury');
-  if (existing) return existing;
-  let treasury: WalletRow;
-  try {
-    treasury = await createWallet(services.db, services, {
-      kind: 'treasury',
-      ...(options.importKeypair ? { keypair: options.importKeypair } : {}),
-    });
-  } catch (error) {
-    // Another process starting at the same moment created it first (one treasury per installation).
-    if (!isUniqueViolation(error)) throw error;
-    return treasuryWallet(services);
+  let treasury = await walletOfKind(services.db, 'treasury');
+  if (!treasury) {
+    try {
+      treasury = await createWallet(services.db, services, {
+        kind: 'treasury',
+        ...(options.importKeypair ? { keypair: options.importKeypair } : {}),
+      });
+    } catch (error) {
+      // Another process starting at the same moment created it first (one treasury per installation)
+      // and seeds it.
+      if (!isUniqueViolation(error)) throw error;
+      return treasuryWallet(services);
+    }
   }
-  const seed = options.embeddedSeed;
-  if (seed) {
-    await seed.fund(treasury.public_key, { usdc: seed.usdc, lamports: seed.lamports });
-    const account = ledgerAccount.wallet(treasury.id);
-    await recordMovement(services.db, {
-      kind: 'treasury_seeded',
-      walletId: treasury.id,
-      postings: [
-        ...transferPostings(ledgerAccount.embeddedFaucet, account, 'usdc', seed.usdc),
-        ...transferPostings(ledgerAccount.embeddedFaucet, account, 'sol', seed.lamports),
-      ],
-    });
-  }
+  if (options.embeddedSeed) await seedOnce(services, treasury, options.embeddedSeed);
   return treasury;
+}
+
+interface EmbeddedSeed {
+  usdc: bigint;
+  lamports: bigint;
+  fund: FundFromFaucet;
+}
+
+/**
+ * Seeds the embedded treasury unless the ledger shows it was, at every start: a first start that
+ * stopped between creating the treasury and seeding it (or between the faucet and the ledger) is
+ * finished by the next one. The faucet runs only while the treasury holds nothing on chain.
+ */
+async function seedOnce(services: Services, treasury: WalletRow, seed: EmbeddedSeed): Promise<void> {
+  const seeded = await services.db
+    .selectFrom('ledger_movement')
+    .select('id')
+    .where('kind', '=', 'treasury_seeded')
+    .where('wallet_id', '=', treasury.id)
+    .executeTakeFirst();
+  if (seeded) return;
+  const onChain = await services.chain.balances(treasury.public_key);
+  if (onChain.usdc === 0n && onChain.lamports === 0n) {
+    await seed.fund(treasury.public_key, { usdc: seed.usdc, lamports: seed.lamports });
+  } else if (onChain.usdc !== seed.usdc || onChain.lamports !== seed.lamports) {
+    // Not what the faucet gives: booking a seed would hide a difference reconciliation must show.
+    return;
+  }
+  const account = ledgerAccount.wallet(treasury.id);
+  await recordMovement(services.db, {
+    kind: 'treasury_seeded',
+    walletId: treasury.id,
+    postings: [
+      ...transferPostings(ledgerAccount.embeddedFaucet, account, 'usdc', seed.usdc),
+      ...transferPostings(ledgerAccount.embeddedFaucet, account, 'sol', seed.lamports),
+    ],
+  });
 }
 
 export type FundFromFaucet = (owner: string, amounts: { usdc: bigint; lamports: bigint }) => Promise<void>;
