@@ -18,7 +18,7 @@ import {
 import { createStripeBilling } from '@tdk/billing';
 import { generateKeypair, parseSecretKey } from '@tdk/chain';
 import type { SolanaPort } from '@tdk/core';
-import { connectDatabase, type DatabaseHandle, migrateToLatest } from '@tdk/db';
+import { connectDatabase, createTettoStore, type DatabaseHandle, migrateToLatest } from '@tdk/db';
 import type { Worker } from '@tdk/jobs';
 import {
   createLocalMarketplace,
@@ -147,7 +147,7 @@ export async function createTdk(
     registry,
     maxBodyBytes: config.server.maxBodyBytes,
     trustProxy: config.server.trustProxy,
-    tettoMarketplace: marketplace.kind === 'local' ? marketplace : undefined,
+    tetto: marketplace.kind === 'local' ? { marketplace, store: createTettoStore(database.db) } : undefined,
     tettoRequestsPerMinute: config.marketplace.tettoRequestsPerMinute,
     adminDistDir: config.server.adminDistDir,
   });

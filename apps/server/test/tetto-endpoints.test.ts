@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type EmbeddedChain, generateKeypair } from '@tdk/chain';
+import { type EmbeddedChain, generateKeypair, startLocalRpcServer } from '@tdk/chain';
 import type { AgentListing, MarketplacePort } from '@tdk/core';
 import { createTettoPlatformMarketplace, type LocalMarketplace } from '@tdk/marketplace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing';
+import { rpcChainEnv } from './support/chain';
 import { jsonClient } from './support/http';
 
 const SOL = 1_000_000_000n;
@@ -131,6 +132,70 @@ describe('the public Tetto endpoints', () => {
       expect((await api('GET', '/api/tdk/info')).status).toBe(200);
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('the Tetto-shaped endpoints on two server processes', () => {
+  it('builds a payment on one, calls with it on the other, and serves the receipt from both', async () => {
+    // Two processes of one deployment: one database, one chain (the RPC adapter on a local node).
+    const rpc = await startLocalRpcServer();
+    const first = await startTestServer('pglite-memory', rpcChainEnv(rpc));
+    const second = await startTestServer(
+      'pglite-memory',
+      { ...rpcChainEnv(rpc), TDK_EXAMPLE_AGENTS: 'false' },
+      { shareDatabaseWith: first },
+    );
+    try {
+      // A load balancer that sends the call to the process that did not build the payment.
+      let beforeCall: (() => Promise<unknown>) | undefined;
+      const split: typeof fetch = async (url, init) => {
+        if (!String(url).endsWith('/api/agents/call')) return fetch(url, init);
+        await beforeCall?.();
+        return fetch(String(url).replace(first.url, second.url), init);
+      };
+      const tetto = createTettoPlatformMarketplace({
+        baseUrl: first.url,
+        protocolWallet: (first.tdk.services.marketplace as LocalMarketplace).protocolWallet,
+        chain: first.tdk.services.chain,
+        fetch: split,
+      });
+      const memory = (await tetto.listAgents()).find(({ name }) => name === 'memory') as AgentListing;
+      const payer = generateKeypair();
+      await rpc.chain.fund(payer.publicKey, { lamports: SOL, usdc: 1_000_000n });
+      const stored = await tetto.callAgent({
+        agent: memory,
+        input: { action: 'store', key: 'k', value: 'v' },
+        payer,
+        intentId: 'ignored on the wire',
+      });
+      expect(stored.output).toMatchObject({ ok: true, key: 'k' });
+      for (const server of [first, second]) {
+        const receipt = await jsonClient(server.url)('GET', `/api/receipts/${stored.receiptId}`);
+        expect(receipt.body.receipt).toMatchObject({
+          tx_signature: stored.payment.signature,
+          caller_wallet: payer.publicKey,
+          status: 'completed',
+        });
+      }
+
+      // The price changed between the build and the call: refused before anything is paid.
+      await new Promise((resolve) => setTimeout(resolve, 1_100)); // the listing cache's second
+      beforeCall = () =>
+        first.tdk.database.db
+          .updateTable('agent')
+          .set({ price_base: '2000' })
+          .where('id', '=', memory.id)
+          .execute();
+      const before = await rpc.chain.balances(payer.publicKey);
+      await expect(
+        tetto.callAgent({ agent: memory, input: { action: 'list' }, payer, intentId: 'ignored on the wire' }),
+      ).rejects.toThrow(/price changed/);
+      expect(await rpc.chain.balances(payer.publicKey)).toEqual(before);
+    } finally {
+      await second.stop();
+      await first.stop();
+      await rpc.close();
     }
   });
 });

@@ -42,6 +42,8 @@ export {
   type PlannedPayment,
   splitPrice,
   type TettoContext,
+  type TettoIntent,
+  type TettoStore,
 } from './ports/marketplace';
 export {
   type Balances,

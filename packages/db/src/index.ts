@@ -20,3 +20,4 @@ export type {
   WalletKind,
   WalletTable,
 } from './schema';
+export { createTettoStore } from './tetto-store';

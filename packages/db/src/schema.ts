@@ -282,6 +282,20 @@ export interface ChainTransactionTable {
   created_at: CreatedAt;
 }
 
+/** A Tetto payment intent (`TettoIntent` as JSON) until it is used or expires. */
+export interface TettoIntentTable {
+  id: string;
+  intent: ColumnType<unknown, string, never>;
+  expires_at: Date;
+}
+
+/** A Tetto receipt, as the protocol serves it. */
+export interface TettoReceiptTable {
+  id: string;
+  receipt: ColumnType<Record<string, unknown>, string, never>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   instance_setting: InstanceSettingTable;
   app_user: UserTable;
@@ -304,4 +318,6 @@ export interface Database {
   stripe_event: StripeEventTable;
   chain_intent: ChainIntentTable;
   chain_transaction: ChainTransactionTable;
+  tetto_intent: TettoIntentTable;
+  tetto_receipt: TettoReceiptTable;
 }

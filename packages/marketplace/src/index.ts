@@ -15,6 +15,7 @@ export { createSchemaValidator, type SchemaIssue } from './schemas';
 export {
   createTettoPlatformMarketplace,
   createTettoProtocol,
+  memoryTettoStore,
   startTettoStandIn,
   type TettoHttpOptions,
   type TettoPlatformMarketplace,

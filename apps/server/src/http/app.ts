@@ -6,7 +6,7 @@ import {
   type Services,
   toAppError,
 } from '@tdk/api';
-import { assertStorableInput } from '@tdk/core';
+import { assertStorableInput, type TettoStore } from '@tdk/core';
 import { type LocalMarketplace, tettoRoutes } from '@tdk/marketplace';
 import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
@@ -57,8 +57,11 @@ export interface HttpAppOptions {
   maxBodyBytes: number;
   trustProxy: boolean;
   registry: Registry;
-  /** Served as Tetto-shaped endpoints at `/api/agents…` and `/api/receipts/…` (with the local marketplace). */
-  tettoMarketplace?: LocalMarketplace | undefined;
+  /**
+   * Served as Tetto-shaped endpoints at `/api/agents…` and `/api/receipts/…` (with the local
+   * marketplace), their intents and receipts kept in `store`.
+   */
+  tetto?: { marketplace: LocalMarketplace; store: TettoStore } | undefined;
   /** Per client IP, for the public Tetto endpoints. */
   tettoRequestsPerMinute: number;
   /** The admin app's production build, served at /admin. */
@@ -78,7 +81,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
         ...Object.entries(openApiDocument.paths ?? {}).flatMap(([path, item]) =>
           Object.keys(item).map((method) => ({ method, path: `/api${path}` })),
         ),
-        ...(options.tettoMarketplace ? tettoRoutes : []),
+        ...(options.tetto ? tettoRoutes : []),
       ],
       trpcProcedures: Object.keys(router._def.procedures),
     }),
@@ -159,13 +162,14 @@ export function createHttpApp(options: HttpAppOptions): Express {
   );
   // Before the REST adapter, which answers 404 for every /api path it does not know.
   app.get(callEventsPath.replace('{id}', ':id'), callEvents(router, createContext));
-  if (options.tettoMarketplace) {
+  if (options.tetto) {
     const perIp = services.limiter({
       keyPrefix: 'tetto_ip',
       points: options.tettoRequestsPerMinute,
       duration: 60,
     });
-    app.use(tettoEndpoints(options.tettoMarketplace, services.chain, options.maxBodyBytes, perIp));
+    const { marketplace, store } = options.tetto;
+    app.use(tettoEndpoints(marketplace, services.chain, store, options.maxBodyBytes, perIp));
   }
   // Stripe signs the exact bytes it sends, so this one route reads the raw body.
   app.post(

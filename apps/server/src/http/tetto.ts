@@ -1,5 +1,5 @@
 import { isRateLimiterRes } from '@tdk/api';
-import type { SolanaPort } from '@tdk/core';
+import type { SolanaPort, TettoStore } from '@tdk/core';
 import { createTettoProtocol, type LocalMarketplace, tettoHttpHandler } from '@tdk/marketplace';
 import type { Request, RequestHandler } from 'express';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -8,16 +8,18 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
  * The local marketplace behind the Tetto wire protocol (`/api/agents…`, `/api/receipts/{id}`), so a
  * Tetto client works against TDK. The caller pays from its own wallet, so these calls are not TDK
  * usage (no key, no ledger entry); TDK submits the payment and calls the agent as the local
- * marketplace does. Intents and receipts live in this process's memory, bounded: build-transaction
- * and call must reach the same process, and receipts do not outlive it.
+ * marketplace does. Intents and receipts are kept in `store` (the database): build-transaction and
+ * call may reach different processes, and receipts outlive them.
  */
 export function tettoEndpoints(
   marketplace: LocalMarketplace,
   chain: SolanaPort,
+  store: TettoStore,
   maxBodyBytes: number,
   perIp: RateLimiterAbstract,
 ): RequestHandler {
   const protocol = createTettoProtocol({
+    store,
     listAgents: () => marketplace.listAgents(),
     getAgent: (id) => marketplace.getAgent(id),
     chain,
@@ -28,8 +30,8 @@ export function tettoEndpoints(
     maxBodyBytes,
     onError: (err, req) => (req as Request).log.error({ err }, 'tetto endpoint failed'),
   });
-  // Public endpoints, so limited per IP: a flood of build-transaction requests must not push real
-  // payment intents out of the bounded store.
+  // Public endpoints, so limited per IP: a flood of build-transaction requests must not fill the
+  // intents table faster than expired intents are cleared.
   return (req, res, next) => {
     if (!req.path.startsWith('/api/agents') && !req.path.startsWith('/api/receipts/')) return next();
     perIp.consume(req.ip ?? 'unknown').then(

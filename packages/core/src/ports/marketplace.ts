@@ -127,3 +127,31 @@ export interface MarketplacePort {
    */
   callAgent(request: PaidCallRequest): Promise<PaidCallResult>;
 }
+
+/** A payment the Tetto protocol built, waiting for its signed copy. Plain JSON, so any store keeps it. */
+export interface TettoIntent {
+  id: string;
+  agent_id: string;
+  /** The agent's price and fee when the payment was built: what the transaction pays. */
+  price_base: string;
+  fee_bps: number;
+  payer: string;
+  input: unknown;
+  /** The unsigned transaction as built: the only one this intent accepts, once signed. */
+  transaction: string;
+  /** Milliseconds since the epoch. */
+  expires_at: number;
+}
+
+/**
+ * Where the Tetto protocol keeps its intents and receipts. TDK keeps them in its database, so a
+ * client may build a payment on one server process and call with it on another, and receipts
+ * outlive the process that wrote them.
+ */
+export interface TettoStore {
+  saveIntent(intent: TettoIntent): Promise<void>;
+  /** Removes and returns the intent: it is used once, by whichever request takes it first. */
+  takeIntent(id: string): Promise<TettoIntent | undefined>;
+  saveReceipt(id: string, receipt: Record<string, unknown>): Promise<void>;
+  getReceipt(id: string): Promise<Record<string, unknown> | undefined>;
+}

@@ -11,6 +11,7 @@ import * as m0009 from './0009_chain_journal';
 import * as m0010 from './0010_call_event_counter';
 import * as m0011 from './0011_statement_assert';
 import * as m0012 from './0012_call_indexes';
+import * as m0013 from './0013_tetto_store';
 
 /**
  * Forward-only migrations, in order. Names never change once released; add a new file instead of
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_call_event_counter': m0010,
   '0011_statement_assert': m0011,
   '0012_call_indexes': m0012,
+  '0013_tetto_store': m0013,
 };

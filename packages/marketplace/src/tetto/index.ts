@@ -6,6 +6,7 @@ export {
 } from './platform';
 export {
   createTettoProtocol,
+  memoryTettoStore,
   type TettoProtocol,
   type TettoProtocolOptions,
   type TettoReply,

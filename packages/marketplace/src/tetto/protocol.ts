@@ -7,6 +7,8 @@ import {
   type SolanaNetwork,
   type SolanaPort,
   splitPrice,
+  type TettoIntent,
+  type TettoStore,
   type UsdcTransfer,
   unstorableInput,
 } from '@tdk/core';
@@ -35,8 +37,8 @@ export interface TettoProtocolOptions {
   invokeAgent: AgentInvoker;
   /** How long a built payment can be called with. Default 120 s. */
   intentTtlMs?: number;
-  /** Intents and receipts are kept in memory, each map bounded to this many (oldest dropped). Default 10,000. */
-  memoryLimit?: number;
+  /** Where intents and receipts are kept. Default: this process's memory (`memoryTettoStore`). */
+  store?: TettoStore;
   /** Test hook of the stand-in: rewrites what built payments pay, to play a dishonest platform. */
   rewriteTransfers?: (transfers: UsdcTransfer[]) => UsdcTransfer[];
 }
@@ -72,16 +74,6 @@ const routePatterns = tettoRoutes.map((route) => ({
 export const isTettoPath = (path: string): boolean =>
   path === '/api/agents' || path.startsWith('/api/agents/') || path.startsWith('/api/receipts/');
 
-interface Intent {
-  id: string;
-  agent: AgentListing;
-  payer: string;
-  input: unknown;
-  /** The unsigned transaction as built: the only one this intent accepts, once signed. */
-  transaction: string;
-  expiresAt: number;
-}
-
 /** An answer `{ ok: false, error }` with its HTTP status. */
 class Refusal extends Error {
   constructor(
@@ -101,10 +93,8 @@ const ok = (fields: Record<string, unknown>): TettoReply => ({ status: 200, body
 export function createTettoProtocol(options: TettoProtocolOptions): TettoProtocol {
   const { chain, protocolWallet, invokeAgent } = options;
   const ttlMs = options.intentTtlMs ?? 120_000;
-  const limit = options.memoryLimit ?? 10_000;
+  const store = options.store ?? memoryTettoStore();
   const rewrite = options.rewriteTransfers ?? ((transfers) => transfers);
-  const intents = new Map<string, Intent>();
-  const receipts = new Map<string, Record<string, unknown>>();
   const schemas = createSchemaValidator();
 
   async function activeAgent(id: string): Promise<AgentListing> {
@@ -152,24 +142,36 @@ export function createTettoProtocol(options: TettoProtocolOptions): TettoProtoco
       if (!(error instanceof RangeError)) throw error;
       refuse(400, `Invalid payer_wallet: ${error.message}`);
     }
-    const intent: Intent = { id, agent, payer, input, transaction, expiresAt: Date.now() + ttlMs };
-    remember(intents, id, intent, limit);
+    const intent: TettoIntent = {
+      id,
+      agent_id: agent.id,
+      price_base: agent.price_base.toString(),
+      fee_bps: agent.fee_bps,
+      payer,
+      input,
+      transaction,
+      expires_at: Date.now() + ttlMs,
+    };
+    await store.saveIntent(intent);
     return ok({
       transaction,
       payment_intent_id: id,
       amount_base: Number(agent.price_base),
       token: 'USDC',
-      expires_at: new Date(intent.expiresAt).toISOString(),
+      expires_at: new Date(intent.expires_at).toISOString(),
       input_hash: inputHash(input),
     });
   }
 
   async function call(body: Record<string, unknown>): Promise<TettoReply> {
-    const intent = intents.get(String(body.payment_intent_id));
-    if (!intent) refuse(404, 'Payment intent not found');
     // One use, whatever happens next: a second call with it finds nothing.
-    intents.delete(intent.id);
-    if (Date.now() > intent.expiresAt) refuse(410, 'Payment intent expired');
+    const intent = await store.takeIntent(String(body.payment_intent_id));
+    if (!intent) refuse(404, 'Payment intent not found');
+    if (Date.now() > intent.expires_at) refuse(410, 'Payment intent expired');
+    const agent = await activeAgent(intent.agent_id);
+    if (agent.price_base.toString() !== intent.price_base || agent.fee_bps !== intent.fee_bps) {
+      refuse(409, "The agent's price changed since this payment was built; build a new one");
+    }
     const signed = body.signed_transaction;
     if (typeof signed !== 'string') refuse(400, 'signed_transaction is required');
     let signature: string;
@@ -187,11 +189,11 @@ export function createTettoProtocol(options: TettoProtocolOptions): TettoProtoco
     }
 
     // Paid: from here on, every outcome gets a receipt.
-    const answer = await invokeAgent(intent.agent, {
+    const answer = await invokeAgent(agent, {
       input: intent.input,
       tetto_context: tettoContext(intent.payer, intent.id),
     });
-    const { agentReceives, protocolFee } = splitPrice(intent.agent.price_base, intent.agent.fee_bps);
+    const { agentReceives, protocolFee } = splitPrice(agent.price_base, agent.fee_bps);
     const proof = {
       tx_signature: signature,
       receipt_id: randomUUID(),
@@ -199,37 +201,32 @@ export function createTettoProtocol(options: TettoProtocolOptions): TettoProtoco
       agent_received: Number(agentReceives),
       protocol_fee: Number(protocolFee),
     };
-    remember(
-      receipts,
-      proof.receipt_id,
-      {
-        id: proof.receipt_id,
-        agent_id: intent.agent.id,
-        agent_name: intent.agent.name,
-        caller_wallet: intent.payer,
-        payment_intent_id: intent.id,
-        tx_signature: signature,
-        amount: Number(intent.agent.price_base),
-        amount_display: intent.agent.price_display,
-        token: 'USDC',
-        agent_received: proof.agent_received,
-        protocol_fee: proof.protocol_fee,
-        status: answer.ok ? 'completed' : 'failed',
-        input_hash: inputHash(intent.input),
-        input: intent.input,
-        output: answer.ok ? answer.output : null,
-        explorer_url: proof.explorer_url,
-        created_at: new Date().toISOString(),
-      },
-      limit,
-    );
+    await store.saveReceipt(proof.receipt_id, {
+      id: proof.receipt_id,
+      agent_id: agent.id,
+      agent_name: agent.name,
+      caller_wallet: intent.payer,
+      payment_intent_id: intent.id,
+      tx_signature: signature,
+      amount: Number(agent.price_base),
+      amount_display: agent.price_display,
+      token: 'USDC',
+      agent_received: proof.agent_received,
+      protocol_fee: proof.protocol_fee,
+      status: answer.ok ? 'completed' : 'failed',
+      input_hash: inputHash(intent.input),
+      input: intent.input,
+      output: answer.ok ? answer.output : null,
+      explorer_url: proof.explorer_url,
+      created_at: new Date().toISOString(),
+    });
     if (answer.ok) return ok({ message: 'Agent called', output: answer.output, ...proof });
     const status = answer.code === 'agent_timeout' ? 504 : 502;
     return { status, body: { ok: false, error: answer.message, ...proof } };
   }
 
   async function getReceipt(id: string): Promise<TettoReply> {
-    const found = receipts.get(id);
+    const found = await store.getReceipt(id);
     if (!found) refuse(404, 'Receipt not found');
     return ok({ receipt: found });
   }
@@ -317,10 +314,28 @@ const explorerUrl = (signature: string, network: SolanaNetwork) =>
   `https://explorer.solana.com/tx/${signature}${explorerCluster[network]}`;
 
 /** `map.set`, then drops the oldest entries beyond `limit` (maps iterate in insertion order). */
-function remember<V>(map: Map<string, V>, key: string, value: V, limit: number): void {
-  map.set(key, value);
-  for (const oldest of map.keys()) {
-    if (map.size <= limit) return;
-    map.delete(oldest);
-  }
+/**
+ * Intents and receipts in this process's memory, each bounded to `limit` (the oldest dropped): for
+ * the test stand-in of the platform, and a protocol served by one process only.
+ */
+export function memoryTettoStore(limit = 10_000): TettoStore {
+  const intents = new Map<string, TettoIntent>();
+  const receipts = new Map<string, Record<string, unknown>>();
+  const remember = <V>(map: Map<string, V>, key: string, value: V) => {
+    map.set(key, value);
+    for (const oldest of map.keys()) {
+      if (map.size <= limit) return;
+      map.delete(oldest);
+    }
+  };
+  return {
+    saveIntent: async (intent) => remember(intents, intent.id, intent),
+    takeIntent: async (id) => {
+      const intent = intents.get(id);
+      intents.delete(id);
+      return intent;
+    },
+    saveReceipt: async (id, receipt) => remember(receipts, id, receipt),
+    getReceipt: async (id) => receipts.get(id),
+  };
 }
