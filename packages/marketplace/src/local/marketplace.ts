@@ -12,8 +12,7 @@ import type { AgentTable } from '@tdk/db';
 import { type Database, toBigInt } from '@tdk/db';
 import type { Kysely, Selectable } from 'kysely';
 import { type AgentInvoker, createAgentInvoker, tettoContext } from '../agent-endpoint';
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { uuidPattern } from '../tetto/wire';
 
 export interface LocalMarketplaceOptions {
   db: Kysely<Database>;

@@ -12,9 +12,7 @@ import {
   type SolanaPort,
   splitPrice,
 } from '@tdk/core';
-import { agentFromWire, isRecord } from './wire';
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { agentFromWire, isRecord, uuidPattern } from './wire';
 
 export interface TettoPlatformOptions {
   /** e.g. `https://tetto.io`. */

@@ -14,7 +14,7 @@ import {
 } from '@tdk/core';
 import { type AgentInvoker, tettoContext } from '../agent-endpoint';
 import { createSchemaValidator } from '../schemas';
-import { agentToWire, isRecord } from './wire';
+import { agentToWire, isRecord, uuidPattern } from './wire';
 
 /**
  * The server side of the Tetto wire protocol, once, for every place that serves it: TDK's own
@@ -165,7 +165,8 @@ export function createTettoProtocol(options: TettoProtocolOptions): TettoProtoco
 
   async function call(body: Record<string, unknown>): Promise<TettoReply> {
     // One use, whatever happens next: a second call with it finds nothing.
-    const intent = await store.takeIntent(String(body.payment_intent_id));
+    const intentId = String(body.payment_intent_id);
+    const intent = uuidPattern.test(intentId) ? await store.takeIntent(intentId) : undefined;
     if (!intent) refuse(404, 'Payment intent not found');
     if (Date.now() > intent.expires_at) refuse(410, 'Payment intent expired');
     const agent = await activeAgent(intent.agent_id);
@@ -226,7 +227,7 @@ export function createTettoProtocol(options: TettoProtocolOptions): TettoProtoco
   }
 
   async function getReceipt(id: string): Promise<TettoReply> {
-    const found = await store.getReceipt(id);
+    const found = uuidPattern.test(id) ? await store.getReceipt(id) : undefined;
     if (!found) refuse(404, 'Receipt not found');
     return ok({ receipt: found });
   }

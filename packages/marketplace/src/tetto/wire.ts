@@ -6,6 +6,9 @@ import type { AgentListing, AgentType } from '@tdk/core';
  */
 export type WireAgent = Omit<AgentListing, 'price_base'> & { price_base: number | string };
 
+/** Agent ids, payment intent ids and receipt ids on the wire are UUIDs. */
+export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const agentTypes: readonly unknown[] = ['simple', 'complex', 'coordinator'] satisfies AgentType[];
 
 export const agentToWire = (agent: AgentListing): WireAgent => ({
