@@ -92,8 +92,8 @@ describe('the Tetto-shaped endpoints TDK serves for its local marketplace', () =
       [await api('GET', `/api/agents/${randomUUID()}`), 404, /Agent not found/],
       [await api('GET', '/api/receipts/none'), 404, /Receipt not found/],
       [await api('POST', '/api/agents/call', { body: { payment_intent_id: 'none' } }), 404, /not found/],
-      // Ids the database could not even hold (NUL) are unknown ids, not errors.
-      [await api('POST', '/api/agents/call', { body: { payment_intent_id: 'a\u0000b' } }), 404, /not found/],
+      // Text the database could not hold is refused as such, never asked for.
+      [await api('POST', '/api/agents/call', { body: { payment_intent_id: 'a\u0000b' } }), 400, /NUL/],
       [await api('GET', '/api/receipts/a%00b'), 404, /Receipt not found/],
       [await api('POST', '/api/agents/call', { body: 'x'.repeat(5_000) }), 413, /too large/],
     ] as const;
