@@ -1,4 +1,4 @@
-import type { UseQueryResult } from '@tanstack/react-query';
+import { keepPreviousData, type UseQueryResult, useQuery } from '@tanstack/react-query';
 import { type ReactNode, useId, useRef, useState } from 'react';
 import { errorInfo } from './api';
 
@@ -86,6 +86,104 @@ export function Pager({
         Next
       </button>
     </nav>
+  );
+}
+
+export interface Column<Row> {
+  header: ReactNode;
+  cell: (row: Row) => ReactNode;
+}
+
+export interface TableProps<Row> {
+  rows: Row[];
+  /** `false` leaves a column out (e.g. one shown only on some pages). */
+  columns: Array<Column<Row> | false>;
+  rowKey: (row: Row) => string;
+  caption?: string;
+  className?: string;
+}
+
+/** Rows under column headers, the one table markup every page uses. */
+export function Table<Row>({ rows, columns, rowKey, caption, className }: TableProps<Row>) {
+  const shown = columns.filter((column): column is Column<Row> => column !== false);
+  return (
+    <table className={className}>
+      {caption ? <caption>{caption}</caption> : null}
+      <thead>
+        <tr>
+          {shown.map((column, i) => (
+            <th scope="col" key={i}>
+              {column.header}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={rowKey(row)}>
+            {shown.map((column, i) => (
+              <td key={i}>{column.cell(row)}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** A list page of the server's: `next_cursor` leads to the next one. */
+interface ListPage {
+  next_cursor: string | null;
+}
+
+/**
+ * One page at a time of a server list: the query for the page shown, and its pager. Key the
+ * component by its filter, so a new filter starts again at the first page.
+ */
+export function usePaged<Filter extends object, Page extends ListPage>(
+  name: string,
+  filter: Filter,
+  fetchPage: (input: Filter & { cursor: string | undefined; limit: number }) => Promise<Page>,
+  limit = 25,
+) {
+  const pager = useCursor();
+  const input = { ...filter, cursor: pager.cursor, limit };
+  const query = useQuery({
+    queryKey: [name, input],
+    queryFn: () => fetchPage(input),
+    placeholderData: keepPreviousData,
+  });
+  return { query, pager };
+}
+
+/** A server list as a table with a pager, and its loading, error and empty states. Key it by its filter. */
+export function PagedTable<Filter extends object, Row>({
+  name,
+  filter,
+  fetchPage,
+  limit,
+  empty,
+  ...table
+}: Omit<TableProps<Row>, 'rows'> & {
+  /** The query's cache key, e.g. the procedure's path. */
+  name: string;
+  filter: Filter;
+  fetchPage: (
+    input: Filter & { cursor: string | undefined; limit: number },
+  ) => Promise<ListPage & { items: Row[] }>;
+  limit?: number;
+  empty: string;
+}) {
+  const { query, pager } = usePaged(name, filter, fetchPage, limit);
+  return (
+    <Loaded query={query} isEmpty={(d) => d.items.length === 0} empty={empty}>
+      {(page) => (
+        <>
+          <Table rows={page.items} {...table} />
+          <Pager pager={pager} nextCursor={page.next_cursor} />
+        </>
+      )}
+    </Loaded>
   );
 }
 

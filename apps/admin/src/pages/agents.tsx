@@ -1,22 +1,18 @@
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { errorInfo, type Outputs, trpc } from '../api';
 import { short, usd } from '../format';
 import { Link } from '../router';
-import { ConfirmButton, ErrorNote, Field, Json, Loaded, Page, Pager, Status, useCursor } from '../ui';
+import { ConfirmButton, ErrorNote, Field, Json, Loaded, Page, Pager, Status, Table, usePaged } from '../ui';
 
 type Agent = Outputs['admin']['agents']['list']['items'][number];
 
 export function AgentsPage() {
-  const pager = useCursor();
   const [editing, setEditing] = useState<Agent | 'new' | null>(null);
   const [trying, setTrying] = useState<string>('');
-  const input = { cursor: pager.cursor, limit: 25 };
-  const agents = useQuery({
-    queryKey: ['admin.agents.list', input],
-    queryFn: () => trpc.admin.agents.list.query(input),
-    placeholderData: keepPreviousData,
-  });
+  const { query: agents, pager } = usePaged('admin.agents.list', {}, (input) =>
+    trpc.admin.agents.list.query(input),
+  );
   return (
     <Page
       title="Agents"
@@ -36,52 +32,40 @@ export function AgentsPage() {
       <Loaded query={agents} isEmpty={(d) => d.items.length === 0} empty="No agents registered yet.">
         {(data) => (
           <>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Price</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Endpoint</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((a) => (
-                  <tr key={a.id}>
-                    <td>
+            <Table
+              rows={data.items}
+              rowKey={(a) => a.id}
+              columns={[
+                {
+                  header: 'Name',
+                  cell: (a) => (
+                    <>
                       <strong>{a.name}</strong>
                       <br />
                       <span className="muted">{a.description}</span>
-                    </td>
-                    <td>{a.price_display}</td>
-                    <td>
-                      <Status value={a.status} />
-                    </td>
-                    <td>{a.agent_type}</td>
-                    <td>
-                      <code className="wrap">{a.endpoint_url}</code>
-                    </td>
-                    <td>
-                      <div className="row-actions">
-                        <button type="button" onClick={() => setEditing(a)}>
-                          Edit <span className="visually-hidden">{a.name}</span>
-                        </button>
-                        <StatusToggle agent={a} />
-                        <button
-                          type="button"
-                          disabled={a.status !== 'active'}
-                          onClick={() => setTrying(a.id)}
-                        >
-                          Try <span className="visually-hidden">{a.name}</span>
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                    </>
+                  ),
+                },
+                { header: 'Price', cell: (a) => a.price_display },
+                { header: 'Status', cell: (a) => <Status value={a.status} /> },
+                { header: 'Type', cell: (a) => a.agent_type },
+                { header: 'Endpoint', cell: (a) => <code className="wrap">{a.endpoint_url}</code> },
+                {
+                  header: 'Actions',
+                  cell: (a) => (
+                    <div className="row-actions">
+                      <button type="button" onClick={() => setEditing(a)}>
+                        Edit <span className="visually-hidden">{a.name}</span>
+                      </button>
+                      <StatusToggle agent={a} />
+                      <button type="button" disabled={a.status !== 'active'} onClick={() => setTrying(a.id)}>
+                        Try <span className="visually-hidden">{a.name}</span>
+                      </button>
+                    </div>
+                  ),
+                },
+              ]}
+            />
             <Pager pager={pager} nextCursor={data.next_cursor} />
             <TryIt
               agents={data.items.filter((a) => a.status === 'active')}

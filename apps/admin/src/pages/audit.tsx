@@ -1,8 +1,7 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { type Inputs, trpc } from '../api';
 import { dateTime } from '../format';
-import { Field, Loaded, Page, Pager, useCursor } from '../ui';
+import { Field, Page, PagedTable } from '../ui';
 
 type AuditFilter = Omit<Inputs['admin']['audit']['list'], 'cursor' | 'limit'>;
 
@@ -12,13 +11,6 @@ const utc = (local: string) => (local ? `${local}:00Z` : undefined);
 export function AuditPage() {
   const [form, setForm] = useState({ actor_id: '', action: '', target_id: '', from: '', to: '' });
   const [filter, setFilter] = useState<AuditFilter>({});
-  const pager = useCursor();
-  const input = { ...filter, cursor: pager.cursor, limit: 50 };
-  const entries = useQuery({
-    queryKey: ['admin.audit.list', input],
-    queryFn: () => trpc.admin.audit.list.query(input),
-    placeholderData: keepPreviousData,
-  });
   const set = (name: keyof typeof form) => (e: { target: { value: string } }) =>
     setForm((f) => ({ ...f, [name]: e.target.value }));
   const apply = (event: FormEvent) => {
@@ -30,7 +22,6 @@ export function AuditPage() {
       from: utc(form.from),
       to: utc(form.to),
     });
-    pager.reset();
   };
   return (
     <Page title="Audit log">
@@ -56,46 +47,38 @@ export function AuditPage() {
           </button>
         </form>
       </search>
-      <Loaded query={entries} isEmpty={(d) => d.items.length === 0} empty="No entries match.">
-        {(d) => (
-          <>
-            <table className="audit">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Actor</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">From</th>
-                  <th scope="col">Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.items.map((e) => (
-                  <tr key={e.id}>
-                    <td>{dateTime(e.at)}</td>
-                    <td>{e.actor_id ? <code>{e.actor_id}</code> : e.actor_type}</td>
-                    <td>
-                      <code>{e.action}</code>
-                    </td>
-                    <td>
-                      {e.target_type ? `${e.target_type} ` : ''}
-                      {e.target_id ? <code>{e.target_id}</code> : '—'}
-                    </td>
-                    <td>{e.ip ?? '—'}</td>
-                    <td>
-                      <code className="wrap">
-                        {Object.keys(e.details).length ? JSON.stringify(e.details) : ''}
-                      </code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <Pager pager={pager} nextCursor={d.next_cursor} />
-          </>
-        )}
-      </Loaded>
+      {/* A new filter starts again at the first page. */}
+      <PagedTable
+        key={JSON.stringify(filter)}
+        name="admin.audit.list"
+        filter={filter}
+        fetchPage={(input) => trpc.admin.audit.list.query(input)}
+        limit={50}
+        empty="No entries match."
+        className="audit"
+        rowKey={(e) => e.id}
+        columns={[
+          { header: 'When', cell: (e) => dateTime(e.at) },
+          { header: 'Actor', cell: (e) => (e.actor_id ? <code>{e.actor_id}</code> : e.actor_type) },
+          { header: 'Action', cell: (e) => <code>{e.action}</code> },
+          {
+            header: 'Target',
+            cell: (e) => (
+              <>
+                {e.target_type ? `${e.target_type} ` : ''}
+                {e.target_id ? <code>{e.target_id}</code> : '—'}
+              </>
+            ),
+          },
+          { header: 'From', cell: (e) => e.ip ?? '—' },
+          {
+            header: 'Details',
+            cell: (e) => (
+              <code className="wrap">{Object.keys(e.details).length ? JSON.stringify(e.details) : ''}</code>
+            ),
+          },
+        ]}
+      />
     </Page>
   );
 }

@@ -1,9 +1,9 @@
-import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { type Inputs, type Outputs, trpc } from '../api';
 import { dateTime, short, sol, usd } from '../format';
 import { Link } from '../router';
-import { Choice, Json, Loaded, Page, Pager, Status, useCursor } from '../ui';
+import { Choice, Json, Loaded, Page, PagedTable, Status } from '../ui';
 
 type CallFilter = Omit<Inputs['admin']['calls']['list'], 'cursor' | 'limit'>;
 type CallEvent = Outputs['admin']['calls']['get']['events'][number];
@@ -40,57 +40,34 @@ export function CallsPage() {
 
 /** Recent calls, newest first; each links to its detail. Key it by its filter. */
 export function CallsTable({ filter }: { filter: CallFilter }) {
-  const pager = useCursor();
-  const input = { ...filter, cursor: pager.cursor, limit: 25 };
-  const calls = useQuery({
-    queryKey: ['admin.calls.list', input],
-    queryFn: () => trpc.admin.calls.list.query(input),
-    placeholderData: keepPreviousData,
-  });
   return (
-    <Loaded query={calls} isEmpty={(d) => d.items.length === 0} empty="No calls.">
-      {(data) => (
-        <>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Call</th>
-                <th scope="col">Status</th>
-                <th scope="col">Customer</th>
-                <th scope="col">Agent</th>
-                <th scope="col">Cost</th>
-                <th scope="col">Latency</th>
-                <th scope="col">Transaction</th>
-                <th scope="col">Started</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.items.map((c) => (
-                <tr key={c.id}>
-                  <td>
-                    <Link to={`/calls/${c.id}`}>{short(c.id, 10)}</Link>
-                  </td>
-                  <td>
-                    <Status value={c.status} /> {c.error_code ? <code>{c.error_code}</code> : null}
-                  </td>
-                  <td>
-                    <Link to={`/customers/${c.user.id}`}>{c.user.email}</Link>
-                  </td>
-                  <td>{c.agent.name ?? short(c.agent.id)}</td>
-                  <td>{usd(c.cost.total)}</td>
-                  <td>{c.latency_ms === null ? '—' : `${c.latency_ms} ms`}</td>
-                  <td>
-                    <code title={c.tx_signature ?? undefined}>{short(c.tx_signature)}</code>
-                  </td>
-                  <td>{dateTime(c.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pager pager={pager} nextCursor={data.next_cursor} />
-        </>
-      )}
-    </Loaded>
+    <PagedTable
+      name="admin.calls.list"
+      filter={filter}
+      fetchPage={(input) => trpc.admin.calls.list.query(input)}
+      empty="No calls."
+      rowKey={(c) => c.id}
+      columns={[
+        { header: 'Call', cell: (c) => <Link to={`/calls/${c.id}`}>{short(c.id, 10)}</Link> },
+        {
+          header: 'Status',
+          cell: (c) => (
+            <>
+              <Status value={c.status} /> {c.error_code ? <code>{c.error_code}</code> : null}
+            </>
+          ),
+        },
+        { header: 'Customer', cell: (c) => <Link to={`/customers/${c.user.id}`}>{c.user.email}</Link> },
+        { header: 'Agent', cell: (c) => c.agent.name ?? short(c.agent.id) },
+        { header: 'Cost', cell: (c) => usd(c.cost.total) },
+        { header: 'Latency', cell: (c) => (c.latency_ms === null ? '—' : `${c.latency_ms} ms`) },
+        {
+          header: 'Transaction',
+          cell: (c) => <code title={c.tx_signature ?? undefined}>{short(c.tx_signature)}</code>,
+        },
+        { header: 'Started', cell: (c) => dateTime(c.created_at) },
+      ]}
+    />
   );
 }
 

@@ -1,9 +1,9 @@
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { type Inputs, trpc } from '../api';
 import { dateTime, usd } from '../format';
 import { Link } from '../router';
-import { Choice, ConfirmButton, ErrorNote, Field, Loaded, Page, Pager, Status, useCursor } from '../ui';
+import { Choice, ConfirmButton, ErrorNote, Field, Loaded, Page, PagedTable, Status } from '../ui';
 import { CallsTable } from './calls';
 import { KeysTable } from './keys';
 
@@ -12,20 +12,9 @@ type Filter = Omit<Inputs['admin']['customers']['list'], 'cursor' | 'limit'>;
 export function CustomersPage() {
   const [filter, setFilter] = useState<Filter>({ role: 'customer' });
   const [query, setQuery] = useState('');
-  const pager = useCursor();
-  const input = { ...filter, cursor: pager.cursor, limit: 25 };
-  const customers = useQuery({
-    queryKey: ['admin.customers.list', input],
-    queryFn: () => trpc.admin.customers.list.query(input),
-    placeholderData: keepPreviousData,
-  });
-  const change = (next: Filter) => {
-    setFilter(next);
-    pager.reset();
-  };
   const search = (event: FormEvent) => {
     event.preventDefault();
-    change({ ...filter, query: query.trim() || undefined });
+    setFilter({ ...filter, query: query.trim() || undefined });
   };
   return (
     <Page title="Customers">
@@ -39,7 +28,9 @@ export function CustomersPage() {
               <select
                 id={id}
                 value={filter.role ?? ''}
-                onChange={(e) => change({ ...filter, role: (e.target.value || undefined) as Filter['role'] })}
+                onChange={(e) =>
+                  setFilter({ ...filter, role: (e.target.value || undefined) as Filter['role'] })
+                }
               >
                 <option value="customer">Customers</option>
                 <option value="admin">Admins</option>
@@ -51,63 +42,53 @@ export function CustomersPage() {
             label="Tier"
             value={filter.tier}
             choices={['free', 'paid', 'pro'] as const}
-            onChange={(tier) => change({ ...filter, tier })}
+            onChange={(tier) => setFilter({ ...filter, tier })}
           />
           <Choice
             label="Status"
             value={filter.status}
             choices={['active', 'suspended'] as const}
-            onChange={(status) => change({ ...filter, status })}
+            onChange={(status) => setFilter({ ...filter, status })}
           />
           <button type="submit" className="primary">
             Search
           </button>
         </form>
       </search>
-      <Loaded query={customers} isEmpty={(d) => d.items.length === 0} empty="No account matches.">
-        {(data) => (
-          <>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Tier</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Keys (active / all)</th>
-                  <th scope="col">Calls this month</th>
-                  <th scope="col">Spend this month</th>
-                  <th scope="col">Payment</th>
-                  <th scope="col">Signed up</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((c) => (
-                  <tr key={c.id}>
-                    <td>
-                      <Link to={`/customers/${c.id}`}>{c.email}</Link>
-                      {c.role === 'admin' ? <span className="badge">admin</span> : null}
-                    </td>
-                    <td>{c.tier}</td>
-                    <td>
-                      <Status value={c.status} />
-                    </td>
-                    <td>
-                      {c.keys.active} / {c.keys.total}
-                    </td>
-                    <td>{c.month.calls}</td>
-                    <td>{usd(c.month.spend)}</td>
-                    <td>
-                      <Status value={c.payment_status} />
-                    </td>
-                    <td>{dateTime(c.created_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <Pager pager={pager} nextCursor={data.next_cursor} />
-          </>
-        )}
-      </Loaded>
+      {/* A new filter starts again at the first page. */}
+      <PagedTable
+        key={JSON.stringify(filter)}
+        name="admin.customers.list"
+        filter={filter}
+        fetchPage={(input) => trpc.admin.customers.list.query(input)}
+        empty="No account matches."
+        rowKey={(c) => c.id}
+        columns={[
+          {
+            header: 'Email',
+            cell: (c) => (
+              <>
+                <Link to={`/customers/${c.id}`}>{c.email}</Link>
+                {c.role === 'admin' ? <span className="badge">admin</span> : null}
+              </>
+            ),
+          },
+          { header: 'Tier', cell: (c) => c.tier },
+          { header: 'Status', cell: (c) => <Status value={c.status} /> },
+          {
+            header: 'Keys (active / all)',
+            cell: (c) => (
+              <>
+                {c.keys.active} / {c.keys.total}
+              </>
+            ),
+          },
+          { header: 'Calls this month', cell: (c) => c.month.calls },
+          { header: 'Spend this month', cell: (c) => usd(c.month.spend) },
+          { header: 'Payment', cell: (c) => <Status value={c.payment_status} /> },
+          { header: 'Signed up', cell: (c) => dateTime(c.created_at) },
+        ]}
+      />
     </Page>
   );
 }

@@ -1,9 +1,9 @@
-import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { type Inputs, type Outputs, trpc } from '../api';
 import { dateTime, short, sol, usd } from '../format';
 import { Link } from '../router';
-import { Choice, ConfirmButton, Field, Loaded, Page, Pager, Status, useCursor } from '../ui';
+import { Choice, ConfirmButton, Field, Page, PagedTable, Status } from '../ui';
 
 type KeyFilter = Omit<Inputs['admin']['keys']['list'], 'cursor' | 'limit'>;
 type AdminKey = Outputs['admin']['keys']['list']['items'][number];
@@ -41,67 +41,38 @@ export function KeysPage() {
 
 /** Keys with their wallets, balances and usage, and the admin's actions on each. Key it by its filter. */
 export function KeysTable({ filter, showOwner }: { filter: KeyFilter; showOwner?: boolean }) {
-  const pager = useCursor();
-  const input = { ...filter, cursor: pager.cursor, limit: 25 };
-  const keys = useQuery({
-    queryKey: ['admin.keys.list', input],
-    queryFn: () => trpc.admin.keys.list.query(input),
-    placeholderData: keepPreviousData,
-  });
   return (
-    <Loaded query={keys} isEmpty={(d) => d.items.length === 0} empty="No keys.">
-      {(data) => (
-        <>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                {showOwner ? <th scope="col">Owner</th> : null}
-                <th scope="col">Status</th>
-                <th scope="col">Wallet</th>
-                <th scope="col">USDC</th>
-                <th scope="col">SOL</th>
-                <th scope="col">Calls today</th>
-                <th scope="col">Spend this month</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.items.map((k) => (
-                <tr key={k.id}>
-                  <td>
-                    {k.name}
-                    <br />
-                    <code title={k.id}>{k.hint}</code>
-                  </td>
-                  {showOwner ? (
-                    <td>
-                      <Link to={`/customers/${k.owner.id}`}>{k.owner.email}</Link>
-                    </td>
-                  ) : null}
-                  <td>
-                    <Status value={k.status} />
-                  </td>
-                  <td>
-                    <code title={k.wallet.address}>{short(k.wallet.address)}</code>
-                  </td>
-                  <td>{usd(k.balances.usdc)}</td>
-                  <td>{sol(k.balances.lamports)}</td>
-                  <td>{k.usage.today_calls}</td>
-                  <td>{usd(k.usage.month_spend)}</td>
-                  <td>{dateTime(k.last_used_at)}</td>
-                  <td>
-                    <KeyActions apiKey={k} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pager pager={pager} nextCursor={data.next_cursor} />
-        </>
-      )}
-    </Loaded>
+    <PagedTable
+      name="admin.keys.list"
+      filter={filter}
+      fetchPage={(input) => trpc.admin.keys.list.query(input)}
+      empty="No keys."
+      rowKey={(k) => k.id}
+      columns={[
+        {
+          header: 'Key',
+          cell: (k) => (
+            <>
+              {k.name}
+              <br />
+              <code title={k.id}>{k.hint}</code>
+            </>
+          ),
+        },
+        showOwner === true && {
+          header: 'Owner',
+          cell: (k) => <Link to={`/customers/${k.owner.id}`}>{k.owner.email}</Link>,
+        },
+        { header: 'Status', cell: (k) => <Status value={k.status} /> },
+        { header: 'Wallet', cell: (k) => <code title={k.wallet.address}>{short(k.wallet.address)}</code> },
+        { header: 'USDC', cell: (k) => usd(k.balances.usdc) },
+        { header: 'SOL', cell: (k) => sol(k.balances.lamports) },
+        { header: 'Calls today', cell: (k) => k.usage.today_calls },
+        { header: 'Spend this month', cell: (k) => usd(k.usage.month_spend) },
+        { header: 'Last used', cell: (k) => dateTime(k.last_used_at) },
+        { header: 'Actions', cell: (k) => <KeyActions apiKey={k} /> },
+      ]}
+    />
   );
 }
 

@@ -4,7 +4,7 @@ import { type Inputs, trpc } from '../api';
 import { CallsChart } from '../chart';
 import { dateTime, usd } from '../format';
 import { Link } from '../router';
-import { Choice, Field, Loaded, Page, Pager, Status, useCursor } from '../ui';
+import { Choice, Field, Loaded, Page, PagedTable, Pager, Status, Table, usePaged } from '../ui';
 
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 
@@ -69,59 +69,34 @@ export function UsagePage() {
 }
 
 function Breakdown({ by, range }: { by: 'agent' | 'customer'; range: { from: string; to: string } }) {
-  const pager = useCursor();
-  const input = { by, ...range, cursor: pager.cursor, limit: 10 };
-  const rows = useQuery({
-    queryKey: ['admin.usage.breakdown', input],
-    queryFn: () => trpc.admin.usage.breakdown.query(input),
-    placeholderData: keepPreviousData,
-  });
   const title = by === 'agent' ? 'By agent' : 'By customer';
   return (
     <section className="card" aria-label={`Usage ${title.toLowerCase()}`}>
       <h2>{title}</h2>
-      <Loaded query={rows} isEmpty={(d) => d.items.length === 0} empty="No calls in these days.">
-        {(d) => (
-          <>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{by === 'agent' ? 'Agent' : 'Customer'}</th>
-                  <th scope="col">Calls</th>
-                  <th scope="col">Failed</th>
-                  <th scope="col">Revenue</th>
-                  <th scope="col">Paid to agents</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.items.map((r) => (
-                  <tr key={r.id}>
-                    <td>{by === 'customer' ? <Link to={`/customers/${r.id}`}>{r.label}</Link> : r.label}</td>
-                    <td>{r.calls}</td>
-                    <td>{r.failed}</td>
-                    <td>{usd(r.revenue)}</td>
-                    <td>{usd(r.agent_payouts)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <Pager pager={pager} nextCursor={d.next_cursor} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable
+        name="admin.usage.breakdown"
+        filter={{ by, ...range }}
+        fetchPage={(input) => trpc.admin.usage.breakdown.query(input)}
+        limit={10}
+        empty="No calls in these days."
+        rowKey={(r) => r.id}
+        columns={[
+          {
+            header: by === 'agent' ? 'Agent' : 'Customer',
+            cell: (r) => (by === 'customer' ? <Link to={`/customers/${r.id}`}>{r.label}</Link> : r.label),
+          },
+          { header: 'Calls', cell: (r) => r.calls },
+          { header: 'Failed', cell: (r) => r.failed },
+          { header: 'Revenue', cell: (r) => usd(r.revenue) },
+          { header: 'Paid to agents', cell: (r) => usd(r.agent_payouts) },
+        ]}
+      />
     </section>
   );
 }
 
 function BillingPeriods() {
   const [period, setPeriod] = useState(day(0).slice(0, 7));
-  const pager = useCursor();
-  const input = { period, cursor: pager.cursor, limit: 10 };
-  const periods = useQuery({
-    queryKey: ['admin.billing.periods', input],
-    queryFn: () => trpc.admin.billing.periods.query(input),
-    placeholderData: keepPreviousData,
-  });
   return (
     <section className="card" aria-labelledby="periods-title">
       <header className="section-header">
@@ -133,47 +108,32 @@ function BillingPeriods() {
               type="month"
               value={period}
               onChange={(e) => {
-                if (!e.target.value) return;
-                setPeriod(e.target.value);
-                pager.reset();
+                if (e.target.value) setPeriod(e.target.value);
               }}
             />
           )}
         </Field>
       </header>
-      <Loaded query={periods} isEmpty={(d) => d.items.length === 0} empty="No paid calls in this month.">
-        {(d) => (
-          <>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Customer</th>
-                  <th scope="col">Paid calls</th>
-                  <th scope="col">Billed</th>
-                  <th scope="col">Recorded for Stripe</th>
-                  <th scope="col">Delivered</th>
-                  <th scope="col">Invoice</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.items.map((p) => (
-                  <tr key={p.user_id}>
-                    <td>
-                      <Link to={`/customers/${p.user_id}`}>{p.email}</Link>
-                    </td>
-                    <td>{p.operations}</td>
-                    <td>{usd(p.developer_cost)}</td>
-                    <td>{usd(p.reported)}</td>
-                    <td>{usd(p.delivered)}</td>
-                    <td>{p.invoice_status ? <Status value={p.invoice_status} /> : '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <Pager pager={pager} nextCursor={d.next_cursor} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable
+        key={period}
+        name="admin.billing.periods"
+        filter={{ period }}
+        fetchPage={(input) => trpc.admin.billing.periods.query(input)}
+        limit={10}
+        empty="No paid calls in this month."
+        rowKey={(p) => p.user_id}
+        columns={[
+          { header: 'Customer', cell: (p) => <Link to={`/customers/${p.user_id}`}>{p.email}</Link> },
+          { header: 'Paid calls', cell: (p) => p.operations },
+          { header: 'Billed', cell: (p) => usd(p.developer_cost) },
+          { header: 'Recorded for Stripe', cell: (p) => usd(p.reported) },
+          { header: 'Delivered', cell: (p) => usd(p.delivered) },
+          {
+            header: 'Invoice',
+            cell: (p) => (p.invoice_status ? <Status value={p.invoice_status} /> : '—'),
+          },
+        ]}
+      />
     </section>
   );
 }
@@ -182,13 +142,6 @@ type OutboxState = Inputs['admin']['billing']['reports']['state'];
 
 function Outbox() {
   const [state, setState] = useState<OutboxState>(undefined);
-  const pager = useCursor();
-  const input = { state, cursor: pager.cursor, limit: 10 };
-  const reports = useQuery({
-    queryKey: ['admin.billing.reports', input],
-    queryFn: () => trpc.admin.billing.reports.query(input),
-    placeholderData: keepPreviousData,
-  });
   return (
     <section className="card" aria-labelledby="outbox-title">
       <header className="section-header">
@@ -197,58 +150,51 @@ function Outbox() {
           label="State"
           value={state}
           choices={['open', 'pending', 'failing', 'delivered'] as const}
-          onChange={(next) => {
-            setState(next);
-            pager.reset();
-          }}
+          onChange={setState}
         />
       </header>
-      <Loaded query={reports}>
-        {(d) => (
-          <>
-            <p>
-              {d.counts.open} open, {d.counts.pending} pending, <strong>{d.counts.failing} failing</strong>,{' '}
-              {d.counts.delivered} delivered.
-            </p>
-            {d.items.length === 0 ? (
-              <p className="empty">No reports in this state.</p>
-            ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Window</th>
-                    <th scope="col">Account</th>
-                    <th scope="col">Calls</th>
-                    <th scope="col">Value</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Attempts</th>
-                    <th scope="col">Last error</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {d.items.map((r) => (
-                    <tr key={r.id}>
-                      <td>{dateTime(r.window_start)}</td>
-                      <td>
-                        <Link to={`/customers/${r.user_id}`}>{r.user_id}</Link>
-                      </td>
-                      <td>{r.calls}</td>
-                      <td>{usd(r.value)}</td>
-                      <td>
-                        <Status value={r.state} />
-                      </td>
-                      <td>{r.attempts}</td>
-                      <td>{r.last_error ?? '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-            <Pager pager={pager} nextCursor={d.next_cursor} />
-          </>
-        )}
-      </Loaded>
+      <OutboxReports key={state ?? 'all'} state={state} />
     </section>
+  );
+}
+
+/** The reports in one state, with the count in each. Key it by its state. */
+function OutboxReports({ state }: { state: OutboxState }) {
+  const { query, pager } = usePaged(
+    'admin.billing.reports',
+    { state },
+    (input) => trpc.admin.billing.reports.query(input),
+    10,
+  );
+  return (
+    <Loaded query={query}>
+      {(d) => (
+        <>
+          <p>
+            {d.counts.open} open, {d.counts.pending} pending, <strong>{d.counts.failing} failing</strong>,{' '}
+            {d.counts.delivered} delivered.
+          </p>
+          {d.items.length === 0 ? (
+            <p className="empty">No reports in this state.</p>
+          ) : (
+            <Table
+              rows={d.items}
+              rowKey={(r) => r.id}
+              columns={[
+                { header: 'Window', cell: (r) => dateTime(r.window_start) },
+                { header: 'Account', cell: (r) => <Link to={`/customers/${r.user_id}`}>{r.user_id}</Link> },
+                { header: 'Calls', cell: (r) => r.calls },
+                { header: 'Value', cell: (r) => usd(r.value) },
+                { header: 'State', cell: (r) => <Status value={r.state} /> },
+                { header: 'Attempts', cell: (r) => r.attempts },
+                { header: 'Last error', cell: (r) => r.last_error ?? '—' },
+              ]}
+            />
+          )}
+          <Pager pager={pager} nextCursor={d.next_cursor} />
+        </>
+      )}
+    </Loaded>
   );
 }
 
@@ -291,56 +237,41 @@ function Reconciliation() {
                   not delivered yet.
                 </p>
                 {r.differences.length > 0 ? (
-                  <table>
-                    <caption>Ledger against chain</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Wallet</th>
-                        <th scope="col">Asset</th>
-                        <th scope="col">Ledger</th>
-                        <th scope="col">Chain</th>
-                        <th scope="col">Difference</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {r.differences.map((d) => (
-                        <tr key={`${d.wallet_id}-${d.asset}`}>
-                          <td>
+                  <Table
+                    caption="Ledger against chain"
+                    rows={r.differences}
+                    rowKey={(d) => `${d.wallet_id}-${d.asset}`}
+                    columns={[
+                      {
+                        header: 'Wallet',
+                        cell: (d) => (
+                          <>
                             <code>{d.address}</code> ({d.kind})
-                          </td>
-                          <td>{d.asset}</td>
-                          <td>{d.ledger}</td>
-                          <td>{d.chain}</td>
-                          <td>{d.difference}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                          </>
+                        ),
+                      },
+                      { header: 'Asset', cell: (d) => d.asset },
+                      { header: 'Ledger', cell: (d) => d.ledger },
+                      { header: 'Chain', cell: (d) => d.chain },
+                      { header: 'Difference', cell: (d) => d.difference },
+                    ]}
+                  />
                 ) : null}
                 {r.usage.differences.length > 0 ? (
-                  <table>
-                    <caption>Usage</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Account</th>
-                        <th scope="col">Check</th>
-                        <th scope="col">Expected</th>
-                        <th scope="col">Actual</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {r.usage.differences.map((d) => (
-                        <tr key={`${d.user_id}-${d.check}`}>
-                          <td>
-                            <Link to={`/customers/${d.user_id}`}>{d.user_id}</Link>
-                          </td>
-                          <td>{d.check}</td>
-                          <td>{d.expected}</td>
-                          <td>{d.actual}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                  <Table
+                    caption="Usage"
+                    rows={r.usage.differences}
+                    rowKey={(d) => `${d.user_id}-${d.check}`}
+                    columns={[
+                      {
+                        header: 'Account',
+                        cell: (d) => <Link to={`/customers/${d.user_id}`}>{d.user_id}</Link>,
+                      },
+                      { header: 'Check', cell: (d) => d.check },
+                      { header: 'Expected', cell: (d) => d.expected },
+                      { header: 'Actual', cell: (d) => d.actual },
+                    ]}
+                  />
                 ) : null}
               </>
             );
