@@ -182,4 +182,19 @@ describe.runIf(testDatabaseKinds.includes('postgres'))('the database unavailable
       `database away ${down} ms: ${duringOutage} calls sent meanwhile, ${refused.length} answered 503 in all; ready again ${readyAfterMs} ms after it returned; retried: ${retries.filter((r) => r.status === 200).length} paid now, ${retries.filter((r) => r.status === 502).length} had paid before the cut`,
     );
   }, 120_000);
+
+  it('says it is not ready while the network to the database is silent, and recovers', async () => {
+    const api = jsonClient(server.url);
+    await until('ready before the stall', async () => (await api('GET', '/readyz')).status === 200);
+    proxy.stall();
+    try {
+      // Without a bound the probe would wait for as long as the network stays silent.
+      const ready = await api('GET', '/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks.database).toBe('unavailable');
+    } finally {
+      proxy.restore();
+    }
+    await until('/readyz to recover', async () => (await api('GET', '/readyz')).status === 200);
+  }, 60_000);
 });

@@ -44,6 +44,20 @@ const storableJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/**
+ * A readiness check that has not answered by then counts as unavailable: a stalled dependency
+ * (a database that accepts and never answers) must make `/readyz` say so, not hang the probe.
+ */
+const readinessTimeoutMs = 2_000;
+
+function answersWithin(check: Promise<void>, ms: number, name: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([check, late]).finally(() => clearTimeout(timer));
+}
+
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
@@ -122,7 +136,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     const results = await Promise.all(
       options.readiness.map(async ({ name, check }) => {
         try {
-          await check();
+          await answersWithin(check(), readinessTimeoutMs, name);
           return [name, 'ok'] as const;
         } catch (err) {
           req.log.warn({ err, check: name }, 'readiness check failed');
