@@ -222,6 +222,48 @@ describe.each(testDatabaseKinds)('Stripe metered billing on %s', (kind) => {
     expect(periods.body.items[0]).toMatchObject({ stripe_invoice_id: invoice.id, invoice_status: 'paid' });
   });
 
+  it('applies invoice events in the order Stripe created them, whatever order they arrive in', async () => {
+    const dev = await newDeveloper(server);
+    await makeCalls(server, dev.apiKey, 1);
+    const customer = await customerOf(server, dev.userId);
+    const send = async (event: { payload: string }) => {
+      const res = await fetch(`${server.url}/api/tdk/webhooks/stripe`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': signWebhookPayload(event.payload, webhookSecret),
+        },
+        body: event.payload,
+      });
+      return ((await res.json()) as { outcome: string }).outcome;
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const invoice = stripe.invoice({ customer, status: 'open', amount_due: 150 });
+    const paid = { ...invoice, status: 'paid' };
+
+    // The payment that settled the invoice arrives first; the failure before it arrives late.
+    expect(await send(stripe.event('invoice.paid', paid, { created: now }))).toBe('handled');
+    expect(await send(stripe.event('invoice.payment_failed', invoice, { created: now - 60 }))).toBe(
+      'superseded',
+    );
+    expect(await send(stripe.event('invoice.finalized', invoice, { created: now - 120 }))).toBe('superseded');
+    expect(await makeCalls(server, dev.apiKey, 1)).toBeGreaterThan(0); // not suspended
+    const periods = await api('GET', `/api/tdk/admin/billing/periods?user_id=${dev.userId}`, {
+      token: await adminSession(server),
+    });
+    expect(periods.body.items[0]).toMatchObject({ stripe_invoice_id: invoice.id, invoice_status: 'paid' });
+
+    // A failure after the payment still counts.
+    expect(await send(stripe.event('invoice.payment_failed', invoice, { created: now + 60 }))).toBe(
+      'handled',
+    );
+    const refused = await api('POST', '/api/tdk/v1/call', {
+      token: dev.apiKey,
+      body: { agent_id: 'memory', input: { action: 'list' } },
+    });
+    expect(refused.body.error.code).toBe('billing_past_due');
+  });
+
   it('reflects a tier change on the Stripe customer', async () => {
     const dev = await newDeveloper(server);
     const customer = await customerOf(server, dev.userId);

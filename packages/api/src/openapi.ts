@@ -49,7 +49,7 @@ const stripeWebhookPath = {
               required: ['received', 'outcome'],
               properties: {
                 received: { type: 'boolean' as const },
-                outcome: { type: 'string' as const, enum: ['handled', 'duplicate', 'ignored'] },
+                outcome: { type: 'string' as const, enum: ['handled', 'duplicate', 'ignored', 'superseded'] },
               },
             },
           },

@@ -215,6 +215,8 @@ export interface BillingAccountTable {
   synced_tier: string | null;
   /** `past_due` after a failed invoice payment: the account's keys are refused until it is paid. */
   payment_status: ColumnType<'ok' | 'past_due', 'ok' | 'past_due' | undefined>;
+  /** When Stripe created the event that set `payment_status`: older events do not change it. */
+  payment_status_at: ColumnType<Date | null, Date | undefined, Date>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -244,6 +246,8 @@ export interface BillingPeriodTable {
   invoice_status: string;
   amount_due: Int8;
   currency: string;
+  /** When Stripe created the event that set `invoice_status`: older events do not change it. */
+  invoice_event_at: ColumnType<Date | null, Date | undefined, Date>;
   updated_at: UpdatedAt;
 }
 

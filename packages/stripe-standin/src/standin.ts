@@ -59,9 +59,14 @@ export interface StripeStandIn {
   /**
    * A Stripe event (id `evt_…`, `object: 'event'`, `type`, `data.object`, `created`, `livemode: false`,
    * `api_version`) as a webhook body, e.g. `event('invoice.paid', standIn.invoice({ customer }))`.
-   * Sign the payload with `signWebhookPayload`.
+   * Sign the payload with `signWebhookPayload`. `created` (seconds) defaults to now: set an earlier
+   * one to play an event Stripe delivers late.
    */
-  event(type: string, object: Record<string, unknown>): { id: string; payload: string };
+  event(
+    type: string,
+    object: Record<string, unknown>,
+    options?: { created?: number },
+  ): { id: string; payload: string };
   /**
    * An invoice in Stripe's shape (id `in_…`) for a customer, e.g. for an `invoice.paid` event; kept,
    * so that `GET /v1/invoices/:id` finds it. A subscription goes under `parent.subscription_details`.

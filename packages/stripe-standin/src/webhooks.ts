@@ -19,13 +19,17 @@ export function signWebhookPayload(
 }
 
 /** A Stripe event as a webhook delivers it: its id, and the JSON body (pretty-printed, like Stripe's). */
-export function stripeEvent(type: string, object: Record<string, unknown>): { id: string; payload: string } {
+export function stripeEvent(
+  type: string,
+  object: Record<string, unknown>,
+  { created = Math.floor(Date.now() / 1000) }: { created?: number } = {},
+): { id: string; payload: string } {
   const id = stripeId('evt');
   const event = {
     id,
     object: 'event',
     api_version: API_VERSION,
-    created: Math.floor(Date.now() / 1000),
+    created,
     data: { object },
     livemode: false,
     pending_webhooks: 1,

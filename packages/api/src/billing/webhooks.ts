@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record';
 import type { Services } from '../services';
 
-export type WebhookOutcome = 'handled' | 'duplicate' | 'ignored';
+/** `superseded`: an event older than the one that set what it would change (Stripe delivers out of order). */
+export type WebhookOutcome = 'handled' | 'duplicate' | 'ignored' | 'superseded';
 
 /** Who the audit log names for changes Stripe's webhooks make. */
 const stripeActor = { type: 'system' } as const;
@@ -49,7 +50,8 @@ export async function handleStripeWebhook(
       .executeTakeFirst();
     if (!fresh) return 'duplicate';
     const object = event.data.object;
-    if (event.type.startsWith('invoice.')) return applyInvoice(trx, event.type, object, audit);
+    const at = new Date(event.created * 1000);
+    if (event.type.startsWith('invoice.')) return applyInvoice(trx, event.type, at, object, audit);
     if (event.type === 'customer.subscription.updated' || event.type === 'customer.subscription.deleted') {
       const updated = await trx
         .updateTable('billing_account')
@@ -70,6 +72,8 @@ export async function handleStripeWebhook(
 const ZEvent = z.object({
   id: z.string().min(1),
   type: z.string(),
+  /** Seconds since the epoch: the order events happened in, whatever order they arrive in. */
+  created: z.number().int().nonnegative(),
   data: z.object({
     object: z.looseObject({
       id: z.string().nullish(),
@@ -94,6 +98,7 @@ const invoiceStatusOf: Record<string, string> = {
 async function applyInvoice(
   trx: Transaction<Database>,
   type: string,
+  at: Date,
   invoice: Record<string, unknown>,
   audit: { ip: string | undefined; userAgent: string | undefined },
 ): Promise<WebhookOutcome> {
@@ -101,7 +106,7 @@ async function applyInvoice(
   if (!status) return 'ignored';
   const account = await trx
     .selectFrom('billing_account')
-    .select(['user_id', 'payment_status'])
+    .select(['user_id', 'payment_status', 'payment_status_at'])
     .where('stripe_customer_id', '=', String(invoice.customer))
     .forUpdate()
     .executeTakeFirst();
@@ -113,7 +118,8 @@ async function applyInvoice(
   }
   const period = periodStart.toISOString().slice(0, 7);
   const amountDue = BigInt(due);
-  await trx
+  // Each part changes only for an event at least as new as the one that set it last.
+  const periodWritten = await trx
     .insertInto('billing_period')
     .values({
       user_id: account.user_id,
@@ -122,25 +128,40 @@ async function applyInvoice(
       invoice_status: status,
       amount_due: amountDue,
       currency: String(invoice.currency ?? 'usd'),
+      invoice_event_at: at,
     })
     .onConflict((oc) =>
-      oc.columns(['user_id', 'period']).doUpdateSet({
-        stripe_invoice_id: String(invoice.id),
-        invoice_status: status,
-        amount_due: amountDue,
-        updated_at: new Date(),
-      }),
+      oc
+        .columns(['user_id', 'period'])
+        .doUpdateSet({
+          stripe_invoice_id: String(invoice.id),
+          invoice_status: status,
+          amount_due: amountDue,
+          invoice_event_at: at,
+          updated_at: new Date(),
+        })
+        .where((eb) =>
+          eb.or([
+            eb('billing_period.invoice_event_at', 'is', null),
+            eb('billing_period.invoice_event_at', '<=', at),
+          ]),
+        ),
     )
-    .execute();
+    .returning('user_id')
+    .executeTakeFirst();
 
-  const paymentStatus =
-    status === 'payment_failed' ? 'past_due' : status === 'paid' ? 'ok' : account.payment_status;
+  // A payment or its failure decides the account's payment status, unless a newer one already did.
+  if (status !== 'paid' && status !== 'payment_failed') return periodWritten ? 'handled' : 'superseded';
+  if (account.payment_status_at !== null && account.payment_status_at > at) {
+    return periodWritten ? 'handled' : 'superseded';
+  }
+  const paymentStatus = status === 'paid' ? 'ok' : 'past_due';
+  await trx
+    .updateTable('billing_account')
+    .set({ payment_status: paymentStatus, payment_status_at: at, updated_at: new Date() })
+    .where('user_id', '=', account.user_id)
+    .execute();
   if (paymentStatus !== account.payment_status) {
-    await trx
-      .updateTable('billing_account')
-      .set({ payment_status: paymentStatus, updated_at: new Date() })
-      .where('user_id', '=', account.user_id)
-      .execute();
     await recordAudit(trx, audit, {
       actor: stripeActor,
       action: paymentStatus === 'past_due' ? 'billing.keys_suspended' : 'billing.keys_restored',

@@ -38,6 +38,8 @@ export interface MeterEvent {
 export interface BillingWebhookEvent {
   id: string;
   type: string;
+  /** Seconds since the epoch, when Stripe created it: events arrive in no particular order. */
+  created: number;
   data: { object: Record<string, unknown> };
 }
 
