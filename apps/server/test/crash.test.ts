@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { DatabaseHandle } from '@tdk/db';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectDatabase, type DatabaseHandle } from '@tdk/db';
 import { createTestDatabase, testDatabaseKinds } from '@tdk/db/testing';
 import { type StripeStandIn, startStripeStandIn } from '@tdk/stripe-standin';
 import { sql } from 'kysely';
@@ -36,6 +39,45 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60
   }
 }
 
+const signIn = async (api: ReturnType<typeof jsonClient>) =>
+  (await api('POST', '/api/tdk/auth/login', { body: admin })).body.session.token as string;
+
+/** A pro-tier developer's two keys, set up through the API. */
+async function developerKeys(api: ReturnType<typeof jsonClient>): Promise<string[]> {
+  const developer = { email: 'load@example.com', password: 'a long developer password' };
+  const registered = await api('POST', '/api/tdk/auth/register', { body: developer });
+  const userId = registered.body.user.id as string;
+  await api('PATCH', `/api/tdk/admin/users/${userId}`, { token: await signIn(api), body: { tier: 'pro' } });
+  return Promise.all(
+    [1, 2].map(async () => {
+      const res = await api('POST', '/api/tdk/keys/generate', { token: registered.body.session.token });
+      return res.body.secret as string;
+    }),
+  );
+}
+
+/** Calls from 8 clients, each request with its own Idempotency-Key, until the process dies under them. */
+async function callUntilKilled(server: { child: ChildProcess; url: string }, keys: string[]): Promise<void> {
+  const api = jsonClient(server.url);
+  let stop = false;
+  let answered = 0;
+  const load = Array.from({ length: 8 }, async (_, lane) => {
+    for (let i = 0; !stop; i++) {
+      const res = await api('POST', '/api/tdk/v1/call', {
+        token: keys[lane % keys.length]!,
+        headers: { 'idempotency-key': `lane-${lane}-${i}` },
+        body: { agent_id: 'memory', input: { action: 'store', key: `k${lane}-${i}`, value: 'v' } },
+      }).catch(() => undefined);
+      if (res?.status === 200) answered += 1;
+      if (!res) return;
+    }
+  });
+  await until('calls under way', async () => answered >= 40);
+  server.child.kill('SIGKILL');
+  stop = true;
+  await Promise.all(load);
+}
+
 const count = async (db: DatabaseHandle, query: string) =>
   Number((await sql<{ n: string }>`${sql.raw(query)}`.execute(db.db)).rows[0]!.n);
 
@@ -69,38 +111,7 @@ describe.runIf(testDatabaseKinds.includes('postgres'))('a server killed mid-load
 
   it('restarts, settles what was in flight, and usage = ledger = chain = Stripe', async () => {
     const first = await startServer(env);
-    const api = jsonClient(first.url);
-    const signIn = async (base: ReturnType<typeof jsonClient>) =>
-      (await base('POST', '/api/tdk/auth/login', { body: admin })).body.session.token as string;
-    const developer = { email: 'load@example.com', password: 'a long developer password' };
-    const registered = await api('POST', '/api/tdk/auth/register', { body: developer });
-    const userId = registered.body.user.id as string;
-    await api('PATCH', `/api/tdk/admin/users/${userId}`, { token: await signIn(api), body: { tier: 'pro' } });
-    const keys = await Promise.all(
-      [1, 2].map(async () => {
-        const res = await api('POST', '/api/tdk/keys/generate', { token: registered.body.session.token });
-        return res.body.secret as string;
-      }),
-    );
-
-    // Calls from 8 clients until the process dies under them.
-    let stop = false;
-    let answered = 0;
-    const load = Array.from({ length: 8 }, async (_, lane) => {
-      for (let i = 0; !stop; i++) {
-        const res = await api('POST', '/api/tdk/v1/call', {
-          token: keys[lane % keys.length]!,
-          headers: { 'idempotency-key': `lane-${lane}-${i}` },
-          body: { agent_id: 'memory', input: { action: 'store', key: `k${lane}-${i}`, value: 'v' } },
-        }).catch(() => undefined);
-        if (res?.status === 200) answered += 1;
-        if (!res) return;
-      }
-    });
-    await until('calls under way', async () => answered >= 40);
-    first.child.kill('SIGKILL');
-    stop = true;
-    await Promise.all(load);
+    await callUntilKilled(first, await developerKeys(jsonClient(first.url)));
 
     // What the kill left in doubt: calls mid-way, perhaps a payment sent and not booked.
     const inFlight = await count(db, `select count(*) as n from call where status in ('paying', 'running')`);
@@ -137,6 +148,65 @@ describe.runIf(testDatabaseKinds.includes('postgres'))('a server killed mid-load
           'select count(*) as n from (select chain_signature from ledger_movement where chain_signature is not null group by 1 having count(*) > 1) d',
         ),
       ).toBe(0);
+    } finally {
+      second.child.kill('SIGTERM');
+      await new Promise((resolve) => second.child.on('exit', resolve));
+    }
+  }, 120_000);
+});
+
+// The embedded default: PGlite in a folder and the chain whose state it keeps, killed the hard way.
+describe('the embedded default killed mid-load', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tdk-crash-'));
+    env = {
+      TDK_DATA_DIR: dataDir,
+      WALLET_ENCRYPTION_KEY: 'c8'.repeat(32),
+      TDK_PORT: '0',
+      LOG_LEVEL: 'warn',
+      TDK_ADMIN_EMAIL: admin.email,
+      TDK_ADMIN_PASSWORD: admin.password,
+      TDK_RECOVERY_AFTER_SECONDS: '2',
+    };
+  });
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('opens its folder again, settles what was in flight, and ledger = chain', async () => {
+    const first = await startServer(env);
+    await callUntilKilled(first, await developerKeys(jsonClient(first.url)));
+
+    // Read while no server holds the folder: the kill left calls in flight.
+    const folder = await connectDatabase({ kind: 'pglite', dataDir: join(dataDir, 'db') });
+    const inFlight = await count(
+      folder,
+      `select count(*) as n from call where status in ('paying', 'running')`,
+    );
+    await folder.close();
+    expect(inFlight).toBeGreaterThan(0);
+
+    const second = await startServer(env);
+    try {
+      const api = jsonClient(second.url);
+      const token = await signIn(api);
+      const open = async () => {
+        const lists = await Promise.all(
+          (['queued', 'paying', 'running'] as const).map((status) =>
+            api('GET', `/trpc/admin.calls.list?input=${encodeURIComponent(JSON.stringify({ status }))}`, {
+              token,
+            }),
+          ),
+        );
+        return lists.reduce((n, list) => n + (list.body.result.data.items as unknown[]).length, 0);
+      };
+      await until('in-flight calls settled', async () => (await open()) === 0);
+      const report = await api('GET', '/api/tdk/admin/reconciliation', { token });
+      expect(report.status).toBe(200);
+      expect(report.body.differences).toEqual([]);
+      expect(report.body.usage.differences).toEqual([]);
     } finally {
       second.child.kill('SIGTERM');
       await new Promise((resolve) => second.child.on('exit', resolve));
