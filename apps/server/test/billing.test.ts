@@ -264,6 +264,32 @@ describe.each(testDatabaseKinds)('Stripe metered billing on %s', (kind) => {
     expect(refused.body.error.code).toBe('billing_past_due');
   });
 
+  it('records a canceled subscription and alerts the operators that its usage is not invoiced', async () => {
+    const dev = await newDeveloper(server);
+    await makeCalls(server, dev.apiKey, 1);
+    const customer = await customerOf(server, dev.userId);
+    const subscription = stripe.subscriptions().find((s) => s.customer === customer);
+    expect(subscription).toBeDefined();
+    const deleted = stripe.event('customer.subscription.deleted', { ...subscription, status: 'canceled' });
+    const res = await fetch(`${server.url}/api/tdk/webhooks/stripe`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': signWebhookPayload(deleted.payload, webhookSecret),
+      },
+      body: deleted.payload,
+    });
+    expect(await res.json()).toEqual({ received: true, outcome: 'handled' });
+    const account = await server.tdk.database.db
+      .selectFrom('billing_account')
+      .select('subscription_status')
+      .where('user_id', '=', dev.userId)
+      .executeTakeFirstOrThrow();
+    expect(account.subscription_status).toBe('canceled');
+    const alerts = server.logs().filter((l) => (l.alert as { kind?: string } | undefined)?.kind);
+    expect(alerts.map((l) => (l.alert as { kind: string }).kind)).toContain('billing_subscription_canceled');
+  });
+
   it('reflects a tier change on the Stripe customer', async () => {
     const dev = await newDeveloper(server);
     const customer = await customerOf(server, dev.userId);

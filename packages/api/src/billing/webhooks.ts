@@ -41,6 +41,25 @@ export async function handleStripeWebhook(
   }
   assertStorableInput(event);
   const audit = { ip: request.ip, userAgent: request.userAgent };
+  const outcome = await applyEvent(services, event, audit);
+  // Usage reported after the subscription ended is not on any invoice until it has a new one: an
+  // operator decides (TDK does not subscribe the account again by itself).
+  if (outcome === 'handled' && event.type === 'customer.subscription.deleted') {
+    await services.alerts.raise({
+      kind: 'billing_subscription_canceled',
+      severity: 'critical',
+      message: `A Stripe subscription of customer ${String(event.data.object.customer)} was canceled: its usage is no longer invoiced.`,
+      details: { customer: event.data.object.customer, subscription: event.data.object.id },
+    });
+  }
+  return outcome;
+}
+
+function applyEvent(
+  services: Services,
+  event: BillingWebhookEvent,
+  audit: { ip: string | undefined; userAgent: string | undefined },
+): Promise<WebhookOutcome> {
   return services.db.transaction().execute(async (trx) => {
     const fresh = await trx
       .insertInto('stripe_event')
