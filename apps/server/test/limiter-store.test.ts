@@ -9,13 +9,14 @@ import { createLimiterFactory } from '../src/limiter-store';
 async function spendTogether(
   a: ReturnType<typeof createLimiterFactory>,
   b: ReturnType<typeof createLimiterFactory>,
+  key = 'key_shared',
 ) {
   const options = { keyPrefix: `test_${randomUUID()}`, points: 5, duration: 60 };
   const [first, second] = [a(options), b(options)];
   const outcomes: boolean[] = [];
   for (const limiter of [first, second, first, second, first, second, first]) {
     outcomes.push(
-      await limiter.consume('key_shared').then(
+      await limiter.consume(key).then(
         () => true,
         () => false,
       ),
@@ -31,6 +32,11 @@ describe('shared rate-limit stores', () => {
     try {
       expect(
         await spendTogether(createLimiterFactory(one, undefined), createLimiterFactory(two, undefined)),
+      ).toEqual([true, true, true, true, true, false, false]);
+      // A long key (a sign-in's 254-character email and an IPv6 address) is shared the same way.
+      const long = `${'e'.repeat(240)}@example.com|2001:0db8:85a3:0000:0000:8a2e:0370:7334`;
+      expect(
+        await spendTogether(createLimiterFactory(one, undefined), createLimiterFactory(two, undefined), long),
       ).toEqual([true, true, true, true, true, false, false]);
     } finally {
       await two.close();

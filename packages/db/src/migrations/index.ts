@@ -13,6 +13,7 @@ import * as m0011 from './0011_statement_assert';
 import * as m0012 from './0012_call_indexes';
 import * as m0013 from './0013_tetto_store';
 import * as m0014 from './0014_billing_event_order';
+import * as m0015 from './0015_rate_limit_key_text';
 
 /**
  * Forward-only migrations, in order. Names never change once released; add a new file instead of
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '0012_call_indexes': m0012,
   '0013_tetto_store': m0013,
   '0014_billing_event_order': m0014,
+  '0015_rate_limit_key_text': m0015,
 };
