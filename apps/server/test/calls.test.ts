@@ -102,6 +102,42 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
     expect((await api('GET', `/api/tdk/v1/calls/${a.body.id}`, { token: bob.apiKey })).status).toBe(404);
   });
 
+  it("lists the account's calls newest first, a page at a time, by status and agent", async () => {
+    const dev = await newDeveloper(server);
+    const made: string[] = [];
+    for (const key of ['a', 'b', 'c']) {
+      const res = await call(dev.apiKey, { agent_id: 'memory', input: { action: 'store', key, value: key } });
+      expect(res.status).toBe(200);
+      made.unshift(res.body.id);
+    }
+    const list = (query: string) => api('GET', `/api/tdk/v1/calls?${query}`, { token: dev.apiKey });
+    const first = await list('limit=2');
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((c: { id: string }) => c.id)).toEqual(made.slice(0, 2));
+    const second = await list(`limit=2&cursor=${first.body.next_cursor}`);
+    expect(second.body.items.map((c: { id: string }) => c.id)).toEqual(made.slice(2));
+    expect(second.body.next_cursor).toBeNull();
+    // Each item is the call's record, as GET /v1/calls/{id} shows it.
+    expect(first.body.items[0]).toEqual(
+      (await api('GET', `/api/tdk/v1/calls/${made[0]}`, { token: dev.apiKey })).body,
+    );
+
+    const agentId = first.body.items[0].agent_id as string;
+    expect((await list(`status=succeeded&agent_id=${agentId}`)).body.items).toHaveLength(3);
+    expect((await list('status=failed')).body.items).toEqual([]);
+    // What the database could not read is the caller's mistake, not a 500.
+    const rolledOver = Buffer.from('2026-02-31T00:00:00Z|call_x').toString('base64url');
+    for (const query of [
+      'status=nonsense',
+      'agent_id=memory',
+      'agent_id=%00',
+      `cursor=${rolledOver}`,
+      'limit=0',
+    ]) {
+      expect((await list(query)).status, query).toBe(400);
+    }
+  });
+
   it('refuses invalid input with 400 before any money moves; an unknown agent is 404', async () => {
     const dev = await newDeveloper(server);
     const before = await server.tdk.services.chain.balances(dev.wallet);

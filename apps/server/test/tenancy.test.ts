@@ -29,6 +29,8 @@ type Access =
   | 'key-by-id'
   /** One of the caller's account's calls, by id: anyone else's does not exist. */
   | 'call-by-id'
+  /** Lists the calls of the caller's account (with an API key). */
+  | 'own-call-list'
   /** Stripe only: without Stripe's signature, nothing happens. */
   | 'stripe-signed';
 
@@ -49,6 +51,7 @@ const access: Record<string, Access> = {
   'agents.get': 'public',
   'calls.create': 'own-create',
   'calls.get': 'call-by-id',
+  'calls.list': 'own-call-list',
   // REST only (Server-Sent Events, outside tRPC): the call's events, checked as `calls.get`.
   'calls.getEvents': 'call-by-id',
   'calls.events': 'admin',
@@ -245,6 +248,21 @@ describe.each(testDatabaseKinds)('tenant isolation on %s', (kind) => {
       const res = await trpcAsB(name, type, b.session);
       expect(res.body.result.data.items.map((k: { id: string }) => k.id).sort()).toEqual(
         [...b.keyIds].sort(),
+      );
+    }
+  });
+
+  it('lists only the calls of B’s account', async () => {
+    expect(routesOf('own-call-list').length + proceduresOf('own-call-list').length).toBeGreaterThan(0);
+    for (const route of routesOf('own-call-list')) {
+      const res = await asB(route.method, route.path, { token: b.apiKey });
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((c: { id: string }) => c.id).sort()).toEqual([...b.callIds].sort());
+    }
+    for (const { name, type } of proceduresOf('own-call-list')) {
+      const res = await trpcAsB(name, type, b.apiKey, {});
+      expect(res.body.result.data.items.map((c: { id: string }) => c.id).sort()).toEqual(
+        [...b.callIds].sort(),
       );
     }
   });

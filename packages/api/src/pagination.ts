@@ -24,15 +24,20 @@ export function encodeCursor(cursor: { at: Date | string; id: string }): string 
 
 export function decodeCursor(raw: string): Cursor {
   const [at, id] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
-  if (
-    !id ||
-    !at ||
-    !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/.test(at) ||
-    Number.isNaN(Date.parse(at))
-  ) {
+  if (!id || !at || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/.test(at) || !isRealTime(at)) {
     throw new AppError('invalid_input', 'The cursor is not valid.');
   }
   return { at, id };
+}
+
+/** A time both JavaScript and Postgres read as written: no 31 February, no hour 24, no year 0. */
+function isRealTime(at: string): boolean {
+  const time = new Date(at);
+  return (
+    !Number.isNaN(time.getTime()) &&
+    time.getUTCFullYear() >= 1 &&
+    time.toISOString().slice(0, 19) === at.slice(0, 19)
+  );
 }
 
 /** Given `limit + 1` rows, the page and the cursor of the next one (null on the last page). */

@@ -23,6 +23,7 @@ import { refresh } from './auth/refresh';
 import { register } from './auth/register';
 import { createCall } from './calls/create-call';
 import { getCall } from './calls/get-call';
+import { listOwnCalls } from './calls/list-calls';
 import { watchCall } from './calls/watch-call';
 import { generateKey } from './keys/generate-key';
 import { listKeys } from './keys/list-keys';
@@ -48,7 +49,12 @@ const keys = {
   roll: rollKey,
 } satisfies TRPCRouterRecord;
 const agents = { list: listAgents, get: getAgent } satisfies TRPCRouterRecord;
-const calls = { create: createCall, get: getCall, events: watchCall } satisfies TRPCRouterRecord;
+const calls = {
+  create: createCall,
+  get: getCall,
+  list: listOwnCalls,
+  events: watchCall,
+} satisfies TRPCRouterRecord;
 const usage = { current: getCurrentUsage } satisfies TRPCRouterRecord;
 const admin = {
   signIn: adminSignIn,

@@ -25,7 +25,16 @@ interface Schema {
   description?: string;
 }
 
+interface Parameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  description?: string;
+  schema: Schema;
+}
+
 interface Operation {
+  parameters?: Parameter[];
   requestBody?: { content: { 'application/json': { schema: Schema } } };
   responses: Record<string, { content?: { 'application/json': { schema: Schema } } }>;
 }
@@ -56,6 +65,23 @@ const response =
       `${method} ${path} 200`,
     );
 
+/** An operation's query parameters as one object type. */
+const queryParameters =
+  (method: string, path: string): Pick =>
+  (doc) => {
+    const parameters = doc.paths[path]?.[method]?.parameters;
+    if (!parameters) throw new Error(`The OpenAPI document has no ${method} ${path} parameters.`);
+    const query = parameters.filter((parameter) => parameter.in === 'query');
+    const object: Schema = {
+      type: 'object',
+      properties: Object.fromEntries(
+        query.map((p) => [p.name, { ...p.schema, description: p.description ?? p.schema.description }]),
+      ),
+      required: query.filter((p) => p.required).map((p) => p.name),
+    };
+    return object;
+  };
+
 /** The exported types, in order: what the SDK sends and receives. */
 const picks: Record<string, Pick> = {
   CallRequest: requestBody('post', '/tdk/v1/call'),
@@ -63,6 +89,8 @@ const picks: Record<string, Pick> = {
   Cost: component('Cost'),
   CallAccepted: component('CallAccepted'),
   CallRecord: component('CallRecord'),
+  CallList: component('CallList'),
+  ListCallsParams: queryParameters('get', '/tdk/v1/calls'),
   CallError: component('CallError'),
   Agent: component('Agent'),
   AgentList: response('get', '/tdk/agents'),

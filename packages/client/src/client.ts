@@ -4,11 +4,13 @@ import type {
   ApiKey,
   ApiKeyList,
   CallAccepted,
+  CallList,
   CallRecord,
   CallRequest,
   ErrorBody,
   GenerateKeyRequest,
   KeyWithSecret,
+  ListCallsParams,
   RollKeyRequest,
   Usage,
 } from './contract.gen.js';
@@ -63,10 +65,15 @@ export interface EventsOptions extends Omit<RequestOptions, 'timeoutMs'> {
   lastEventId?: string | number | undefined;
 }
 
-/** `tdk.calls`: calls by id. */
+/** `tdk.calls`: your account's calls. */
 export interface CallsResource {
   /** A call's status, cost, payment and result (or error). Any key of your account may read it. */
   get(id: string, options?: RequestOptions): Promise<CallRecord>;
+  /**
+   * Your account's calls, newest first, one page at a time (`limit`, default 50, at most 200):
+   * pass a page's `next_cursor` as `cursor` for the next one; it is null on the last.
+   */
+  list(params?: ListCallsParams, options?: RequestOptions): Promise<CallList>;
   /**
    * The call's status changes as they happen, from the first (or after `lastEventId`), ending after
    * `succeeded` or `failed`. A broken connection is resumed where it left off.
@@ -130,6 +137,13 @@ interface Outgoing extends RequestOptions {
 
 const enc = encodeURIComponent;
 
+/** `?a=1&b=2` of the parameters that are set, or nothing. */
+function queryString(params: object): string {
+  const set = Object.entries(params).filter(([, value]) => value !== undefined && value !== null);
+  const pairs = set.map(([name, value]): [string, string] => [name, String(value)]);
+  return pairs.length ? `?${new URLSearchParams(pairs)}` : '';
+}
+
 /**
  * The TDK client: `new TDK({ apiKey })`, then `await tdk.call('memory', input)`.
  */
@@ -175,6 +189,8 @@ export class TDK {
 
     this.calls = {
       get: (id, options) => this.#json('GET', `/v1/calls/${enc(id)}`, { ...options, auth: this.#apiKey }),
+      list: (params = {}, options) =>
+        this.#json('GET', `/v1/calls${queryString(params)}`, { ...options, auth: this.#apiKey }),
       events: (id, options) => this.#events(id, options),
       wait: <TOutput>(id: string, options?: EventsOptions) => this.#wait<TOutput>(id, options),
     };

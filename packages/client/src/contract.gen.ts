@@ -76,6 +76,19 @@ export type CallRecord = {
   finished_at: string | null;
 };
 
+export type CallList = {
+  items: Array<CallRecord>;
+  /** Pass as `cursor` for the next page; null on the last */
+  next_cursor: string | null;
+};
+
+export type ListCallsParams = {
+  status?: "queued" | "paying" | "running" | "succeeded" | "failed";
+  agent_id?: string;
+  limit?: number;
+  cursor?: string;
+};
+
 export type CallError = {
   /** e.g. `agent_failed`, `agent_timeout`, `insufficient_funds` */
   code: string;

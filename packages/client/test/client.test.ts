@@ -118,6 +118,22 @@ describe('tdk.call', () => {
   });
 });
 
+describe('tdk.calls.list', () => {
+  it("pages through the account's calls, newest first, and filters them", async () => {
+    const { tdk } = await developer();
+    const first = await tdk.call('memory', { action: 'list' });
+    const second = await tdk.call('memory', { action: 'list' });
+    const page = await tdk.calls.list({ limit: 1 });
+    expect(page.items.map((c) => c.id)).toEqual([second.id]);
+    expect(page.next_cursor).toEqual(expect.any(String));
+    const next = await tdk.calls.list({ limit: 1, cursor: page.next_cursor ?? undefined });
+    expect(next.items.map((c) => c.id)).toEqual([first.id]);
+    expect(next.next_cursor).toBeNull();
+    expect((await tdk.calls.list({ status: 'succeeded', agent_id: first.agent_id })).items).toHaveLength(2);
+    expect((await tdk.calls.list({ status: 'failed' })).items).toEqual([]);
+  });
+});
+
 describe('agents, usage and keys', () => {
   it('lists the agents and gets one by name, through the fetch it is given', async () => {
     const requested: string[] = [];

@@ -5,11 +5,9 @@ import { z } from 'zod';
 import { readCallEvents } from '../calls/events';
 import type { StoredError } from '../calls/lifecycle';
 import type { CallAnswer } from '../calls/schemas';
-import { ZCallAnswer, ZCallError } from '../calls/schemas';
+import { callStatuses, ZCallAnswer, ZCallError } from '../calls/schemas';
 import { newestFirst, ZPageInput } from '../pagination';
 import { adminProcedure } from '../trpc';
-
-const callStatuses = ['queued', 'paying', 'running', 'succeeded', 'failed'] as const;
 
 const ZCallSummary = z.object({
   id: z.string(),

@@ -1,16 +1,17 @@
 import { AppError } from '@tdk/core';
-import { toBigInt } from '@tdk/db';
+import { type CallTable, toBigInt } from '@tdk/db';
+import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import { apiKeyProcedure } from '../trpc';
 import type { StoredError } from './lifecycle';
-import { type CallAnswer, ZCallAnswer, ZCallError } from './schemas';
+import { type CallAnswer, callStatuses, ZCallAnswer, ZCallError } from './schemas';
 
 export const ZCallRecord = z
   .object({
     id: z.string(),
     agent_id: z.string(),
     status: z
-      .enum(['queued', 'paying', 'running', 'succeeded', 'failed'])
+      .enum(callStatuses)
       .describe(
         '`queued` (async, waiting to run) → `paying` (quota, spend cap, funds) → `running` (the payment is sent and the agent called) → `succeeded` or `failed`',
       ),
@@ -54,23 +55,28 @@ export const getCall = apiKeyProcedure
       .where('user_id', '=', ctx.apiKey.user.id)
       .executeTakeFirst();
     if (!call) throw new AppError('not_found', `No call ${input.id}.`);
-    const stored = call.response as { answer?: CallAnswer; error?: StoredError } | null;
-    return {
-      id: call.id,
-      agent_id: call.agent_id,
-      status: call.status,
-      cost: {
-        agent: Number(toBigInt(call.agent_cost)),
-        markup: Number(toBigInt(call.markup)),
-        total: Number(toBigInt(call.developer_cost)),
-        network_fee_lamports: Number(toBigInt(call.network_fee)),
-      },
-      payment: call.tx_signature ? { tx_signature: call.tx_signature } : null,
-      receipt_id: call.receipt_id,
-      latency_ms: call.latency_ms,
-      result: stored?.answer ?? null,
-      error: stored?.error ?? null,
-      created_at: call.created_at.toISOString(),
-      finished_at: call.finished_at?.toISOString() ?? null,
-    };
+    return callRecordOf(call);
   });
+
+/** A call row as the API shows it. */
+export function callRecordOf(call: Selectable<CallTable>): z.infer<typeof ZCallRecord> {
+  const stored = call.response as { answer?: CallAnswer; error?: StoredError } | null;
+  return {
+    id: call.id,
+    agent_id: call.agent_id,
+    status: call.status,
+    cost: {
+      agent: Number(toBigInt(call.agent_cost)),
+      markup: Number(toBigInt(call.markup)),
+      total: Number(toBigInt(call.developer_cost)),
+      network_fee_lamports: Number(toBigInt(call.network_fee)),
+    },
+    payment: call.tx_signature ? { tx_signature: call.tx_signature } : null,
+    receipt_id: call.receipt_id,
+    latency_ms: call.latency_ms,
+    result: stored?.answer ?? null,
+    error: stored?.error ?? null,
+    created_at: call.created_at.toISOString(),
+    finished_at: call.finished_at?.toISOString() ?? null,
+  };
+}

@@ -1,4 +1,14 @@
+import type { CallStatus } from '@tdk/db';
 import { z } from 'zod';
+
+/** A call's statuses, in the order it moves through them (`calls/lifecycle.ts`). */
+export const callStatuses = [
+  'queued',
+  'paying',
+  'running',
+  'succeeded',
+  'failed',
+] as const satisfies readonly CallStatus[];
 
 export const ZCost = z
   .object({
