@@ -75,6 +75,14 @@ export interface CallsResource {
    */
   list(params?: ListCallsParams, options?: RequestOptions): Promise<CallList>;
   /**
+   * Every call that `list` would page through, one at a time, newest first: fetches the next page
+   * as you reach it. `for await (const call of tdk.calls.iterate({ status: 'failed' })) …`
+   */
+  iterate(
+    params?: Omit<ListCallsParams, 'cursor'>,
+    options?: RequestOptions,
+  ): AsyncGenerator<CallRecord, void, undefined>;
+  /**
    * The call's status changes as they happen, from the first (or after `lastEventId`), ending after
    * `succeeded` or `failed`. A broken connection is resumed where it left off.
    */
@@ -191,6 +199,7 @@ export class TDK {
       get: (id, options) => this.#json('GET', `/v1/calls/${enc(id)}`, { ...options, auth: this.#apiKey }),
       list: (params = {}, options) =>
         this.#json('GET', `/v1/calls${queryString(params)}`, { ...options, auth: this.#apiKey }),
+      iterate: (params, options) => this.#iterateCalls(params, options),
       events: (id, options) => this.#events(id, options),
       wait: <TOutput>(id: string, options?: EventsOptions) => this.#wait<TOutput>(id, options),
     };
@@ -248,6 +257,18 @@ export class TDK {
       body,
       headers: { 'idempotency-key': idempotencyKey },
     });
+  }
+
+  async *#iterateCalls(
+    params: Omit<ListCallsParams, 'cursor'> = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<CallRecord, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.calls.list({ ...params, cursor }, options);
+      yield* page.items;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
   }
 
   #json<T>(method: string, path: string, request: Outgoing): Promise<T> {

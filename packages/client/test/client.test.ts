@@ -131,6 +131,10 @@ describe('tdk.calls.list', () => {
     expect(next.next_cursor).toBeNull();
     expect((await tdk.calls.list({ status: 'succeeded', agent_id: first.agent_id })).items).toHaveLength(2);
     expect((await tdk.calls.list({ status: 'failed' })).items).toEqual([]);
+
+    const all: string[] = [];
+    for await (const call of tdk.calls.iterate({ limit: 1 })) all.push(call.id);
+    expect(all).toEqual([second.id, first.id]);
   });
 });
 
