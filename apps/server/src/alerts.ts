@@ -4,8 +4,9 @@ import type { Logger } from './logger';
 
 /**
  * The one alert mechanism: an error-level log line, a metric, and a JSON POST to ALERT_WEBHOOK_URL
- * when set. The same kind repeats on the log and the webhook at most once per `quietPeriodMs`, so a
- * treasury that stays low does not page someone on every call; the metric counts every occurrence.
+ * when set. The same kind (and subject, when it has one) repeats on the log and the webhook at most
+ * once per `quietPeriodMs`, so a treasury that stays low does not page someone on every call; the
+ * metric counts every occurrence.
  */
 export function createAlertSink(options: {
   logger: Logger;
@@ -20,14 +21,21 @@ export function createAlertSink(options: {
     labelNames: ['kind', 'severity'] as const,
     registers: [options.registry],
   });
-  const last = new Map<string, { at: number; alert: Alert }>();
+  const last = new Map<string, Alert>();
+  /** When each kind (and subject) last went out. */
+  const quieted = new Map<string, number>();
   return {
     async raise(alert) {
       counter.inc({ kind: alert.kind, severity: alert.severity });
-      const previous = last.get(alert.kind);
+      const quietKey = alert.subject === undefined ? alert.kind : `${alert.kind}\0${alert.subject}`;
+      const previous = quieted.get(quietKey);
       const now = Date.now();
-      if (previous && now - previous.at < quietPeriodMs) return;
-      last.set(alert.kind, { at: now, alert });
+      if (previous !== undefined && now - previous < quietPeriodMs) return;
+      if (quieted.size >= 10_000) {
+        for (const [key, at] of quieted) if (now - at >= quietPeriodMs) quieted.delete(key);
+      }
+      quieted.set(quietKey, now);
+      last.set(alert.kind, alert);
       options.logger.error({ alert }, `alert: ${alert.message}`);
       if (!options.webhookUrl) return;
       try {
@@ -43,6 +51,6 @@ export function createAlertSink(options: {
         options.logger.warn({ err, kind: alert.kind }, 'alert webhook unreachable');
       }
     },
-    lastRaised: (kind) => last.get(kind)?.alert,
+    lastRaised: (kind) => last.get(kind),
   };
 }

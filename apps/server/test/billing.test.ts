@@ -286,8 +286,33 @@ describe.each(testDatabaseKinds)('Stripe metered billing on %s', (kind) => {
       .where('user_id', '=', dev.userId)
       .executeTakeFirstOrThrow();
     expect(account.subscription_status).toBe('canceled');
-    const alerts = server.logs().filter((l) => (l.alert as { kind?: string } | undefined)?.kind);
-    expect(alerts.map((l) => (l.alert as { kind: string }).kind)).toContain('billing_subscription_canceled');
+    const canceledAlerts = () =>
+      server
+        .logs()
+        .filter((l) => (l.alert as { kind?: string } | undefined)?.kind === 'billing_subscription_canceled');
+    expect(canceledAlerts()).toHaveLength(1);
+
+    // Another customer's, a moment later, is its own alert: it is not quieted as a repeat.
+    const other = await newDeveloper(server);
+    await makeCalls(server, other.apiKey, 1);
+    const otherCustomer = await customerOf(server, other.userId);
+    const otherSubscription = stripe.subscriptions().find((s) => s.customer === otherCustomer);
+    const otherDeleted = stripe.event('customer.subscription.deleted', {
+      ...otherSubscription,
+      status: 'canceled',
+    });
+    await fetch(`${server.url}/api/tdk/webhooks/stripe`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': signWebhookPayload(otherDeleted.payload, webhookSecret),
+      },
+      body: otherDeleted.payload,
+    });
+    expect(canceledAlerts().map((l) => (l.alert as { subject: string }).subject)).toEqual([
+      customer,
+      otherCustomer,
+    ]);
   });
 
   it('reflects a tier change on the Stripe customer', async () => {

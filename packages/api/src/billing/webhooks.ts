@@ -47,6 +47,7 @@ export async function handleStripeWebhook(
   if (outcome === 'handled' && event.type === 'customer.subscription.deleted') {
     await services.alerts.raise({
       kind: 'billing_subscription_canceled',
+      subject: String(event.data.object.customer),
       severity: 'critical',
       message: `A Stripe subscription of customer ${String(event.data.object.customer)} was canceled: its usage is no longer invoiced.`,
       details: { customer: event.data.object.customer, subscription: event.data.object.id },
