@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { startServer } from '../scripts/server';
 import { rest } from './support/rest';
@@ -20,13 +23,38 @@ declare module 'vitest' {
 
 const admin = { email: 'admin@sdk.test', password: 'an admin passphrase for tests' };
 
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Modification times of the files under `path` (or of `path` itself). */
+function mtimes(path: string): number[] {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return [stat.mtimeMs];
+  return readdirSync(path).flatMap((name) => mtimes(join(path, name)));
+}
+
 /**
- * Builds dist/ (the package tests install and measure it) and starts one real TDK for every test
+ * Whether dist/ was built from the sources as they are. Under turbo the `build` task has just made
+ * it, and other packages' tasks may be reading it: building it again here would pull it from under
+ * them.
+ */
+function distIsFresh(): boolean {
+  try {
+    const sources = ['src', 'build.mjs', 'package.json', 'tsconfig.build.json'].flatMap((p) =>
+      mtimes(join(root, p)),
+    );
+    return Math.max(...sources) <= Math.min(...mtimes(join(root, 'dist')));
+  } catch {
+    return false; // no dist/ yet
+  }
+}
+
+/**
+ * Builds dist/ unless it is fresh (the package tests install and measure it) and starts one real TDK for every test
  * file, with tiers that make each limit quick to reach: `paid` allows 1 call a minute, `pro` 1 call a
  * day. Keys are checked on every request, so a suspension shows at once.
  */
 export default async function setup(project: TestProject) {
-  execFileSync(process.execPath, ['build.mjs'], { cwd: new URL('..', import.meta.url), stdio: 'inherit' });
+  if (!distIsFresh()) execFileSync(process.execPath, ['build.mjs'], { cwd: root, stdio: 'inherit' });
   const server = await startServer({
     TDK_ADMIN_EMAIL: admin.email,
     TDK_ADMIN_PASSWORD: admin.password,
