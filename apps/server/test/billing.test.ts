@@ -280,6 +280,21 @@ describe.each(testDatabaseKinds)('Stripe metered billing on %s', (kind) => {
       body: deleted.payload,
     });
     expect(await res.json()).toEqual({ received: true, outcome: 'handled' });
+    // An update created before the deletion and delivered after it changes nothing.
+    const late = stripe.event(
+      'customer.subscription.updated',
+      { ...subscription, status: 'active' },
+      { created: Math.floor(Date.now() / 1000) - 60 },
+    );
+    const lateAnswer = await fetch(`${server.url}/api/tdk/webhooks/stripe`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': signWebhookPayload(late.payload, webhookSecret),
+      },
+      body: late.payload,
+    });
+    expect(await lateAnswer.json()).toEqual({ received: true, outcome: 'superseded' });
     const account = await server.tdk.database.db
       .selectFrom('billing_account')
       .select('subscription_status')

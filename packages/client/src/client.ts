@@ -147,8 +147,9 @@ const enc = encodeURIComponent;
 
 /** `?a=1&b=2` of the parameters that are set, or nothing. */
 function queryString(params: object): string {
-  const set = Object.entries(params).filter(([, value]) => value !== undefined && value !== null);
-  const pairs = set.map(([name, value]): [string, string] => [name, String(value)]);
+  const pairs = Object.entries(params)
+    .filter(([, value]) => value !== undefined && value !== null)
+    .map(([name, value]): [string, string] => [name, String(value)]);
   return pairs.length ? `?${new URLSearchParams(pairs)}` : '';
 }
 

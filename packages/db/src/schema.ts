@@ -211,6 +211,8 @@ export interface BillingAccountTable {
   stripe_customer_id: string | null;
   stripe_subscription_id: string | null;
   subscription_status: string | null;
+  /** When Stripe created the event that set `subscription_status`: older events do not change it. */
+  subscription_status_at: ColumnType<Date | null, Date | undefined, Date>;
   /** The tier last written to the Stripe customer. */
   synced_tier: string | null;
   /** `past_due` after a failed invoice payment: the account's keys are refused until it is paid. */

@@ -73,16 +73,25 @@ function applyEvent(
     const at = new Date(event.created * 1000);
     if (event.type.startsWith('invoice.')) return applyInvoice(trx, event.type, at, object, audit);
     if (event.type === 'customer.subscription.updated' || event.type === 'customer.subscription.deleted') {
-      const updated = await trx
+      const account = await trx
+        .selectFrom('billing_account')
+        .select(['user_id', 'subscription_status_at'])
+        .where('stripe_customer_id', '=', String(object.customer))
+        .where('stripe_subscription_id', '=', String(object.id))
+        .forUpdate()
+        .executeTakeFirst();
+      if (!account) return 'ignored';
+      if (account.subscription_status_at !== null && account.subscription_status_at > at) return 'superseded';
+      await trx
         .updateTable('billing_account')
         .set({
           subscription_status: event.type.endsWith('deleted') ? 'canceled' : String(object.status),
+          subscription_status_at: at,
           updated_at: new Date(),
         })
-        .where('stripe_customer_id', '=', String(object.customer))
-        .where('stripe_subscription_id', '=', String(object.id))
-        .executeTakeFirst();
-      return updated.numUpdatedRows > 0n ? 'handled' : 'ignored';
+        .where('user_id', '=', account.user_id)
+        .execute();
+      return 'handled';
     }
     return 'ignored';
   });
