@@ -321,6 +321,43 @@ describe.each(testDatabaseKinds)('the job worker on %s', (kind) => {
     expect(runs.size).toBe(jobs.length);
   });
 
+  it('writes a job’s outcome once the database is back, not when the lease runs out', async () => {
+    const k = newKind();
+    // The database refuses every update while `down`: the outcome's write is lost at first.
+    let down = false;
+    const db = handle.db.withPlugin({
+      transformQuery: (args) => {
+        if (down && args.node.kind === 'UpdateQueryNode') throw new Error('the database is away');
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    const errors: unknown[] = [];
+    const worker = createWorker({
+      db,
+      pollIntervalMs: 50,
+      onError: (error) => errors.push(error),
+      handlers: {
+        [k]: async () => {
+          down = true;
+          setTimeout(() => {
+            down = false;
+          }, 300);
+        },
+      },
+    });
+    const { id } = await enqueueJob(handle.db, { kind: k });
+    worker.start();
+    try {
+      const deadline = Date.now() + 5_000; // the lease is 60 s
+      while ((await jobById(id)).status !== 'succeeded' && Date.now() < deadline) await sleep(50);
+      expect((await jobById(id)).status).toBe('succeeded');
+      expect(errors.length).toBeGreaterThan(0);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('polls by itself once started, at once when woken, and stop() waits for the running job', async () => {
     const k = newKind();
     const began = deferred();

@@ -179,8 +179,26 @@ export function createWorker(options: WorkerOptions): Worker {
     } finally {
       clearInterval(heartbeat);
     }
-    // A failed write leaves the lease to run out: the job then runs again.
-    await settle(job, { ...done, ...outcome }).catch((e) => onError(e, info));
+    await settleOutcome(job, { ...done, ...outcome }, info);
+  }
+
+  /**
+   * Writes a job's outcome, again and again while the database refuses it (an outage), so the job
+   * is released as soon as it is back: a lost write would hold it, and its kind's recurring slots,
+   * until the lease ran out. Given up with the lease, or when the worker stops: the job then runs again.
+   */
+  async function settleOutcome(job: ClaimedJob, set: UpdateObject<Database, 'job'>, info: JobInfo) {
+    const giveUpAt = Date.now() + leaseMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await settle(job, set);
+        return;
+      } catch (error) {
+        if (attempt === 1) onError(error, info);
+        if (!started || Date.now() + pollIntervalMs > giveUpAt) return;
+        await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+      }
+    }
   }
 
   function failure(job: ClaimedJob, error: unknown, info: JobInfo): UpdateObject<Database, 'job'> {
