@@ -16,7 +16,14 @@ describe('loadConfig', () => {
     ).toMatchObject({
       kind: 'postgres',
       url: 'postgres://u:p@localhost:5432/tdk',
+      preparedStatements: true,
     });
+    const pooled = loadConfig({
+      DATABASE_URL: 'postgres://u:p@pgbouncer:6432/tdk',
+      DATABASE_PREPARED_STATEMENTS: 'false',
+      WALLET_ENCRYPTION_KEY: kek,
+    });
+    expect(pooled.database).toMatchObject({ kind: 'postgres', preparedStatements: false });
     expect(loadConfig({ DATABASE_URL: 'memory:' }).database.kind).toBe('pglite-memory');
     expect(loadConfig({ TDK_PORT: '' }).server.port).toBe(8787);
   });

@@ -41,6 +41,10 @@ const envSchema = z.object({
     .regex(/^(postgres(ql)?:\/\/.+|memory:)$/, 'expected a postgres:// URL or "memory:"')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  DATABASE_PREPARED_STATEMENTS: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TDK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(1_000_000),
   TDK_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
@@ -216,7 +220,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const dataDir = resolve(e.TDK_DATA_DIR);
-  const database = databaseTarget(e.DATABASE_URL, dataDir, e.DATABASE_POOL_SIZE);
+  const database = databaseTarget(e.DATABASE_URL, dataDir, {
+    poolSize: e.DATABASE_POOL_SIZE,
+    preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+  });
   return {
     server: {
       host: e.TDK_HOST,
@@ -341,10 +348,14 @@ function tettoPlatform(e: z.infer<typeof envSchema>): Config['marketplace']['tet
   return { apiUrl: e.TETTO_API_URL, protocolWallet };
 }
 
-function databaseTarget(url: string | undefined, dataDir: string, poolSize: number): DatabaseTarget {
+function databaseTarget(
+  url: string | undefined,
+  dataDir: string,
+  pool: { poolSize: number; preparedStatements: boolean },
+): DatabaseTarget {
   if (url === undefined) return { kind: 'pglite', dataDir: resolve(dataDir, 'db') };
   if (url === 'memory:') return { kind: 'pglite-memory' };
-  return { kind: 'postgres', url, poolSize };
+  return { kind: 'postgres', url, ...pool };
 }
 
 /** Error messages name the variable but never echo a value that may be a secret. */

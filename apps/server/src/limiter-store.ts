@@ -17,13 +17,14 @@ export function createLimiterFactory(database: DatabaseHandle, redis: Redis | un
         insuranceLimiter: new RateLimiterMemory(options),
       });
   }
-  const pool = database.pool;
+  const { pool, target } = database;
   if (pool) {
     // rate-limiter-flexible names its statements, and a named prepared statement lives in one server
-    // session, which a transaction-mode pooler (PgBouncer) does not keep: send them unnamed.
-    const storeClient = {
-      query: ({ text, values }: { text: string; values?: unknown[] }) => pool.query(text, values),
-    };
+    // session, which a transaction-mode pooler (PgBouncer) does not keep: there, send them unnamed.
+    const prepare = target.kind === 'postgres' && target.preparedStatements !== false;
+    const storeClient = prepare
+      ? pool
+      : { query: ({ text, values }: { text: string; values?: unknown[] }) => pool.query(text, values) };
     return (options) =>
       new RateLimiterPostgres({
         ...options,

@@ -8,6 +8,7 @@ import { type StripeStandIn, startStripeStandIn } from '@tdk/stripe-standin';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonClient } from './support/http';
+import { postgresEnv } from './support/processes';
 
 const bin = new URL('../bin/tdk.mjs', import.meta.url).pathname;
 const admin = { email: 'ops@example.com', password: 'a long admin password' };
@@ -98,7 +99,7 @@ describe.runIf(testDatabaseKinds.includes('postgres'))('a server killed mid-load
     db = await createTestDatabase('postgres');
     stripe = await startStripeStandIn();
     env = {
-      DATABASE_URL: db.target.kind === 'postgres' ? db.target.url : '',
+      ...postgresEnv(db),
       WALLET_ENCRYPTION_KEY: 'b7'.repeat(32),
       TDK_PORT: '0',
       LOG_LEVEL: 'warn',

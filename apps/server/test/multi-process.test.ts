@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fundTreasury, rpcChainEnv } from './support/chain';
 import { jsonClient } from './support/http';
-import { startTdkProcess, type TdkProcess, until } from './support/processes';
+import { postgresEnv, startTdkProcess, type TdkProcess, until } from './support/processes';
 
 const admin = { email: 'ops@example.com', password: 'a long admin password' };
 const password = 'a long developer password';
@@ -28,7 +28,7 @@ describe.runIf(testDatabaseKinds.includes('postgres'))(
     beforeAll(async () => {
       [db, rpc] = await Promise.all([createTestDatabase('postgres'), startLocalRpcServer()]);
       const env = {
-        DATABASE_URL: db.target.kind === 'postgres' ? db.target.url : '',
+        ...postgresEnv(db),
         WALLET_ENCRYPTION_KEY: 'c3'.repeat(32),
         LOG_LEVEL: 'warn',
         ...rpcChainEnv(rpc),

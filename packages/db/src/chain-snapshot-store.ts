@@ -1,6 +1,7 @@
 import type { ChainAccount, ChainSnapshotStore } from '@tdk/core';
 import { type Kysely, sql } from 'kysely';
 import { toBigInt } from './driver';
+import { prepared } from './prepared';
 import type { Database } from './schema';
 
 /** Keeps the embedded chain's accounts in the database, so its state lives exactly as long as the data. */
@@ -33,13 +34,14 @@ export function createChainSnapshotStore(db: Kysely<Database>): ChainSnapshotSto
           executable = excluded.executable, data = excluded.data, updated_at = now()`;
       // Plain SQL, one statement: a landed transaction's record and the accounts it wrote are saved
       // together or not at all, at the cost of one round trip per transaction.
-      await (transaction
-        ? sql`
+      await prepared(
+        transaction
+          ? sql`
             with accounts as (${upsert})
             insert into chain_transaction (signature, failed, lamports_spent)
             values (${transaction.signature}, ${transaction.failed}, ${transaction.lamportsSpent.toString()})
             on conflict (signature) do nothing`
-        : upsert
+          : upsert,
       ).execute(db);
     },
     async transaction(signature) {

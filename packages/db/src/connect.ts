@@ -4,6 +4,7 @@ import { type Dialect, Kysely, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { PostgresPoolDialect } from './migration-lock';
+import { PreparingClient } from './prepared';
 import type { Database } from './schema';
 
 /**
@@ -19,6 +20,11 @@ export type DatabaseTarget =
       poolSize?: number;
       /** How long a query waits for a connection (a free one in the pool, or a new one) before it fails. */
       connectTimeoutMs?: number;
+      /**
+       * Statements marked `prepared` run as named prepared statements (default true); false behind a
+       * transaction-mode pooler, which cannot keep them (see `prepared.ts`).
+       */
+      preparedStatements?: boolean;
     };
 
 export interface DatabaseHandle {
@@ -44,6 +50,7 @@ export async function connectDatabase(target: DatabaseTarget): Promise<DatabaseH
       connectionTimeoutMillis: target.connectTimeoutMs ?? 5_000,
       // TCP keep-alive lets the OS notice a peer that vanished without closing the connection.
       keepAlive: true,
+      ...(target.preparedStatements === false ? {} : { Client: PreparingClient }),
     });
     // An idle connection that the server closes (restart, failover, admin kill) must not crash the
     // process: the pool drops it and opens another, and the next query reports any real outage.

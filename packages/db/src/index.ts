@@ -2,6 +2,7 @@ export { createChainSnapshotStore } from './chain-snapshot-store';
 export { connectDatabase, type DatabaseHandle, type DatabaseTarget } from './connect';
 export { isDatabaseUnavailable, isUniqueViolation, toBigInt } from './driver';
 export { type MigrationReport, migrateToLatest } from './migrate';
+export { prepared } from './prepared';
 export type {
   AgentTable,
   ApiKeyTable,

@@ -6,7 +6,8 @@ import { migrateToLatest } from './migrate';
 /**
  * Test support: every database suite runs on in-memory PGlite, and also on a real Postgres server
  * when TEST_DATABASE_URL points at one (CI does); TEST_DATABASE_KINDS=postgres leaves PGlite out
- * (CI's second pass, through PgBouncer). Each Postgres handle gets a fresh database of its own,
+ * (CI's second pass, through PgBouncer, with DATABASE_PREPARED_STATEMENTS=false as the server
+ * would be configured behind it). Each Postgres handle gets a fresh database of its own,
  * dropped on close, so suites never see each other's rows.
  */
 export const testDatabaseKinds: Array<'pglite-memory' | 'postgres'> = !process.env.TEST_DATABASE_URL
@@ -23,7 +24,12 @@ export async function createTestDatabase(kind: 'pglite-memory' | 'postgres'): Pr
   await withAdmin(adminUrl, (c) => c.query(`create database ${name}`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const handle = await migrated({ kind: 'postgres', url: url.toString(), poolSize: 20 });
+  const handle = await migrated({
+    kind: 'postgres',
+    url: url.toString(),
+    poolSize: 20,
+    preparedStatements: process.env.DATABASE_PREPARED_STATEMENTS !== 'false',
+  });
   return {
     ...handle,
     close: async () => {

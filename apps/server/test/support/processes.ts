@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { DatabaseHandle } from '@tdk/db';
 
 const bin = new URL('../../bin/tdk.mjs', import.meta.url).pathname;
 
@@ -9,6 +10,15 @@ export interface TdkProcess {
   output(): string;
   /** SIGTERM, then waits for the exit (a graceful shutdown). */
   stop(): Promise<void>;
+}
+
+/** A server's settings for a Postgres test database: its URL, and prepared statements as the database has them. */
+export function postgresEnv({ target }: DatabaseHandle): Record<string, string> {
+  if (target.kind !== 'postgres') throw new TypeError('a server process needs a Postgres test database');
+  return {
+    DATABASE_URL: target.url,
+    DATABASE_PREPARED_STATEMENTS: String(target.preparedStatements !== false),
+  };
 }
 
 /** `tdk start` as a real process (its own event loop, pools and caches); resolves once it serves. */

@@ -15,7 +15,7 @@ import {
   type PlannedPayment,
   transferPostings,
 } from '@tdk/core';
-import { type Database, isUniqueViolation } from '@tdk/db';
+import { type Database, isUniqueViolation, prepared } from '@tdk/db';
 import { enqueueJob } from '@tdk/jobs';
 import { createSchemaValidator } from '@tdk/marketplace';
 import { type Kysely, sql } from 'kysely';
@@ -358,7 +358,7 @@ async function openCall(
     const tier = services.tiers[caller.user.tier];
     const spend = developerCost(agent.price_base, tier.markupBps).total;
     const { reservation, writes } = reserveWrites(tier, caller.key.id, spend, now);
-    const { rows } = await sql<Reserved>`
+    const { rows } = await prepared(sql<Reserved>`
       with ${writes},
       changed as (
         insert into call (id, api_key_id, user_id, agent_id, status, idempotency_key, request_hash, last_event_seq)
@@ -372,7 +372,7 @@ async function openCall(
         union all
         select id, 2, 'running', ${JSON.stringify(runningData(reservation))}::jsonb from changed
         where status = 'running')
-      select ${reservedColumns}`.execute(services.db);
+      select ${reservedColumns}`).execute(services.db);
     try {
       await throwUnlessReserved(services.db, tier, reservation, rows[0]!, now);
     } catch (error) {
@@ -531,5 +531,5 @@ export async function recordPaidCall(
     ...(touchKey ? [keyUsed] : []),
   ];
   const checks = [assertBooked(payment.signature), finished, ...(billed ? [assertUsageRecorded] : [])];
-  await sql`with ${sql.join(writes)} select ${sql.join(checks)}`.execute(services.db);
+  await prepared(sql`with ${sql.join(writes)} select ${sql.join(checks)}`).execute(services.db);
 }

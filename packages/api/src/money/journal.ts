@@ -1,6 +1,5 @@
 import { type ChainError, chainCostPostings, type Posting } from '@tdk/core';
-import type { Database } from '@tdk/db';
-import { toBigInt } from '@tdk/db';
+import { type Database, prepared, toBigInt } from '@tdk/db';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { movementWrites, recordMovement } from './ledger';
 
@@ -37,14 +36,14 @@ export async function journalTransaction(
     amount: p.amount.toString(),
   }));
   // The very same bytes again (a retry on the same blockhash) after they were dropped: in doubt again.
-  await sql`
+  await prepared(sql`
     insert into chain_intent
       (signature, movement_id, kind, wallet_id, call_id, payer, lamports_sent, postings, details)
     values (${signature}, ${planned.movementId}, ${planned.kind}, ${planned.walletId ?? null},
       ${planned.callId ?? null}, ${planned.payer}, ${(planned.lamportsSent ?? 0n).toString()},
       ${JSON.stringify(postings)}, ${JSON.stringify(planned.details ?? {})})
     on conflict (signature) do update set status = 'pending', resolved_at = null
-      where chain_intent.status = 'dropped'`.execute(db);
+      where chain_intent.status = 'dropped'`).execute(db);
 }
 
 /** A journal entry as it was written, pending or not; undefined when there is none. */
