@@ -48,7 +48,10 @@ const pooledHint =
  * anything else passes unchanged.
  */
 export class PreparingClient extends pg.Client {
-  override query = ((text: unknown, values?: unknown, callback?: unknown) => {
+  override query = ((text: unknown, values?: unknown, callback?: unknown) =>
+    this.sendNamed(text, values, callback)) as pg.Client['query'];
+
+  private sendNamed(text: unknown, values: unknown, callback: unknown): unknown {
     const query = super.query.bind(this) as (...args: unknown[]) => Promise<unknown>;
     const name = typeof text === 'string' && Array.isArray(values) ? nameOf(text) : undefined;
     if (name === undefined || callback !== undefined) return query(text, values, callback);
@@ -58,5 +61,5 @@ export class PreparingClient extends pg.Client {
       }
       throw error;
     });
-  }) as pg.Client['query'];
+  }
 }
