@@ -2,6 +2,7 @@
 import { recoverCalls } from '@tdk/api';
 import { testDatabaseKinds } from '@tdk/db/testing';
 import { type StripeStandIn, signWebhookPayload, startStripeStandIn } from '@tdk/stripe-standin';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing';
 import { adminSession, newDeveloper } from './support/customers';
@@ -499,5 +500,44 @@ describe.each(testDatabaseKinds)('usage windows sealed under a call on %s', (kin
     ).toHaveLength(1);
     const report = await api('GET', '/api/tdk/admin/reconciliation', { token: await adminSession(server) });
     expect(report.body.differences).toEqual([]);
+  });
+
+  it("does not count a running call as stuck before its agent's own, longer timeout has passed", async () => {
+    const dev = await newDeveloper(server);
+    await seal(dev.userId, 0);
+    await seal(dev.userId, 1);
+    expect((await store(dev.apiKey)).status).toBe(500); // left `running`, its payment in doubt
+    const { db } = server.tdk.database;
+    const call = await db
+      .selectFrom('call')
+      .select(['id', 'agent_id'])
+      .where('user_id', '=', dev.userId)
+      .executeTakeFirstOrThrow();
+    const statusOf = async () =>
+      (await db.selectFrom('call').select('status').where('id', '=', call.id).executeTakeFirstOrThrow())
+        .status;
+    // As if the call's last step were `seconds` ago.
+    const age = (seconds: number) =>
+      db
+        .updateTable('call_event')
+        .set({ at: sql`now() - make_interval(secs => ${seconds})` })
+        .where('call_id', '=', call.id)
+        .execute();
+    // The memory agent is `simple` (20 s by default); registered with 10 minutes of its own, a live
+    // process may still be waiting on it 580 s after the delay that covers the default.
+    const agent = db.updateTable('agent').where('id', '=', call.agent_id);
+    await agent.set({ timeout_ms: 600_000 }).execute();
+    try {
+      await recoverCalls(server.tdk.services, 0);
+      expect(await statusOf()).toBe('running');
+      await age(570);
+      await recoverCalls(server.tdk.services, 0);
+      expect(await statusOf()).toBe('running');
+      await age(590);
+      await recoverCalls(server.tdk.services, 0);
+      expect(await statusOf()).toBe('failed');
+    } finally {
+      await agent.set({ timeout_ms: null }).execute();
+    }
   });
 });

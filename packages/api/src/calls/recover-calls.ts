@@ -1,4 +1,4 @@
-import { AppError } from '@tdk/core';
+import { AppError, agentTimeoutMs } from '@tdk/core';
 import { sql } from 'kysely';
 import { dropTransaction } from '../money/journal';
 import { settledOnChain } from '../money/recovery';
@@ -16,21 +16,30 @@ import { releaseCall, reservationOf } from './limits';
  * - landed and failed: the fee booked, failed, nothing else paid;
  * - landed: the payment booked and the call failed as interrupted after payment — the agent's answer
  *   is lost, so it is recorded and not billed, like any agent failure after payment.
- * `afterMs` must exceed the longest agent timeout plus the payment's confirmation time, so a live
- * process is never overtaken.
+ * `afterMs` must exceed the longest default agent timeout (of an agent type) plus the payment's
+ * confirmation time, so a live process is never overtaken; a call to an agent registered with a
+ * longer timeout of its own waits that much longer before it counts as stuck.
  */
 export async function recoverCalls(services: Services, afterMs: number): Promise<number> {
   const { db } = services;
+  const typeTimeout = sql`case agent.agent_type ${sql.join(
+    Object.entries(agentTimeoutMs).map(([type, ms]) => sql`when ${type} then ${ms}::int`),
+    sql` `,
+  )} end`;
+  const overtime = sql`case when call.status = 'running'
+    then greatest(0, coalesce(agent.timeout_ms, 0) - ${typeTimeout}) else 0 end`;
   const stuck = await db
     .selectFrom('call')
-    .select(['id', 'status', 'api_key_id'])
-    .where('status', 'in', ['paying', 'running'])
+    // Remote (Tetto) agents have no row here: their timeouts are the type defaults.
+    .leftJoin('agent', 'agent.id', 'call.agent_id')
+    .select(['call.id', 'call.status', 'call.api_key_id'])
+    .where('call.status', 'in', ['paying', 'running'])
     .where(
       sql<Date>`(select max(at) from call_event e where e.call_id = call.id)`,
       '<',
-      sql<Date>`now() - make_interval(secs => ${afterMs / 1000})`,
+      sql<Date>`now() - make_interval(secs => (${afterMs}::int8 + ${overtime}) / 1000.0)`,
     )
-    .orderBy('created_at')
+    .orderBy('call.created_at')
     .limit(200)
     .execute();
   let settled = 0;
