@@ -342,6 +342,55 @@ describe('limits and funds', () => {
     expect(last?.headers.get('ratelimit-remaining')).toBe('0');
   });
 
+  it('replays a call by its Idempotency-Key past the rate limit and after its agent is disabled', async () => {
+    const admin = await adminSession(server);
+    const agentServer = server.tdk.agentServer!;
+    const registered = await api('POST', '/api/tdk/admin/agents', {
+      token: admin,
+      body: {
+        name: 'memory-to-retire',
+        description: 'The memory agent under another listing',
+        endpoint_url: agentServer.agents.memory,
+        price_base: 1000,
+        owner_wallet: server.tdk.services.newKeypair().publicKey,
+        input_schema: { type: 'object' },
+        output_schema: { type: 'object' },
+      },
+    });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(200);
+    const dev = await newDeveloper(server, { tier: 'paid' });
+    const body = { agent_id: 'memory-to-retire', input: { action: 'list' } };
+    const call = (key?: string, payload: unknown = body) =>
+      api('POST', '/api/tdk/v1/call', {
+        token: dev.apiKey,
+        body: payload,
+        headers: key ? { 'idempotency-key': key } : {},
+      });
+    const first = await call('order-1');
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect((await call()).status).toBe(200);
+    expect((await call()).status).toBe(200);
+
+    // Three calls a minute are spent: a new call is refused, the earlier one replays.
+    expect((await call('order-2')).status).toBe(429);
+    const replayed = await call('order-1');
+    expect(replayed.status, JSON.stringify(replayed.body)).toBe(200);
+    expect(replayed.body).toEqual(first.body);
+
+    const disabled = await api('PATCH', `/api/tdk/admin/agents/${registered.body.id}`, {
+      token: admin,
+      body: { status: 'disabled' },
+    });
+    expect(disabled.status).toBe(200);
+    expect((await call('order-1')).body).toEqual(first.body);
+    // The same key with another body is still a conflict, whatever refuses the body itself.
+    const conflict = await call('order-1', { ...body, input: { action: 'retrieve', key: 'x' } });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error.code).toBe('idempotency_conflict');
+    expect((await call('order-1', { agent_id: 'no-such-agent', input: {} })).status).toBe(409);
+    expect(await countMovements(server, dev.walletId)).toBe(3);
+  });
+
   it('answers 402 once the day quota is used, and charges nothing for it', async () => {
     const dev = await newDeveloper(server, { tier: 'pro' });
     expect((await api('POST', '/api/tdk/v1/call', { token: dev.apiKey, body: list })).status).toBe(200);

@@ -81,26 +81,42 @@ export async function callAgent(
   request: CallRequest,
 ): Promise<{ answer: CallAnswer | CallAccepted; headers: Record<string, string> }> {
   const started = performance.now();
+  let agent: AgentListing | undefined;
+  let headers: Record<string, string> = {};
+  try {
+    // 1. The account may pay (its last invoice is not unpaid), and the key's rate limit.
+    assertMayCall(caller);
+    headers = await takeCallRate(services.callLimits, services.tiers, caller.user.tier, caller.key.id);
 
-  // 1. The account may pay (its last invoice is not unpaid), and the key's rate limit.
-  assertMayCall(caller);
-  const headers = await takeCallRate(services.callLimits, services.tiers, caller.user.tier, caller.key.id);
+    // 2. The agent and its price.
+    agent = await services.marketplace.getAgent(request.agentId);
+    if (!agent || agent.status !== 'active') {
+      throw new AppError(
+        'agent_not_found',
+        `No agent ${JSON.stringify(request.agentId)}. List them at GET /api/tdk/agents.`,
+      );
+    }
 
-  // 2. The agent and its price.
-  const agent = await services.marketplace.getAgent(request.agentId);
-  if (!agent || agent.status !== 'active') {
-    throw new AppError(
-      'agent_not_found',
-      `No agent ${JSON.stringify(request.agentId)}. List them at GET /api/tdk/agents.`,
-    );
-  }
-
-  // 3. The input against the agent's schema — before any money moves.
-  const issues = inputSchemas.validate(agent.input_schema, request.input);
-  if (issues.length > 0) {
-    throw new AppError('invalid_input', `The input does not match the ${agent.name} agent's input schema.`, {
-      details: { issues },
-    });
+    // 3. The input against the agent's schema — before any money moves.
+    const issues = inputSchemas.validate(agent.input_schema, request.input);
+    if (issues.length > 0) {
+      throw new AppError(
+        'invalid_input',
+        `The input does not match the ${agent.name} agent's input schema.`,
+        {
+          details: { issues },
+        },
+      );
+    }
+  } catch (error) {
+    // A retry of a call already made answers as that call did, even when a new call would be
+    // refused now (rate limited, the agent since disabled, the account past due): only on this
+    // path, so a call that passes its checks makes no extra round trip.
+    if (!request.idempotencyKey) throw error;
+    agent ??= await services.marketplace.getAgent(request.agentId);
+    const stored = await earlierCall(services, caller, request, agent && hashRequest(agent.id, request));
+    if (!stored) throw error;
+    return { answer: stored.replay, headers };
   }
 
   // 4. Idempotency: one call row per (key, Idempotency-Key); a replay answers from it. An async
@@ -321,7 +337,8 @@ function hashRequest(agentId: string, request: CallRequest): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-type Opened = { callId: string; reservation?: Reservation } | { replay: CallAnswer | CallAccepted };
+type Replayed = { replay: CallAnswer | CallAccepted };
+type Opened = { callId: string; reservation?: Reservation } | Replayed;
 
 /** How long a duplicate waits for the first request with its Idempotency-Key to finish. */
 const duplicateWaitMs = 30_000;
@@ -397,15 +414,34 @@ async function openCall(
     if (!idempotencyKey || !isUniqueViolation(error)) throw error;
   }
   // Another request holds this Idempotency-Key: replay its answer once it has one.
+  return (
+    (await earlierCall(services, caller, request, requestHash)) ??
+    // It failed unpaid and let go of the key: this request makes the call.
+    openCall(services, caller, agent, request, startNow)
+  );
+}
+
+/**
+ * The call this key made before with the request's Idempotency-Key, answered as it was (once it has
+ * an answer), or undefined when there is none. A different request body, or no `requestHash` (this
+ * request names no agent it could have called), is a conflict.
+ */
+async function earlierCall(
+  services: Services,
+  caller: VerifiedKey,
+  request: CallRequest,
+  requestHash: string | undefined,
+): Promise<Replayed | undefined> {
+  if (!request.idempotencyKey) return undefined;
   const deadline = Date.now() + duplicateWaitMs;
   for (;;) {
     const first = await services.db
       .selectFrom('call')
-      .select(['id', 'status', 'request_hash', 'response'])
+      .select(['id', 'agent_id', 'status', 'request_hash', 'response'])
       .where('api_key_id', '=', caller.key.id)
-      .where('idempotency_key', '=', idempotencyKey)
+      .where('idempotency_key', '=', request.idempotencyKey)
       .executeTakeFirst();
-    if (!first) return openCall(services, caller, agent, request, startNow); // it failed unpaid and let go
+    if (!first) return undefined;
     if (first.request_hash !== requestHash) {
       throw new AppError(
         'idempotency_conflict',
@@ -416,7 +452,7 @@ async function openCall(
       );
     }
     // An async call's answer is its acceptance, whatever has happened to it since.
-    if (request.async) return { replay: acceptedCall(first.id, agent.id) };
+    if (request.async) return { replay: acceptedCall(first.id, first.agent_id) };
     // Finished, or left open with a stored answer (payment outcome unknown): replay it.
     if (finishedStatuses.includes(first.status) || first.response) {
       return replay(first.response as StoredResponse);
@@ -433,7 +469,7 @@ async function openCall(
 
 type StoredResponse = { answer: CallAnswer } | { error: StoredError };
 
-function replay(stored: StoredResponse): Opened {
+function replay(stored: StoredResponse): Replayed {
   if ('answer' in stored) return { replay: stored.answer };
   throw new AppError(stored.error.code as ErrorCode, stored.error.message, {
     ...(stored.error.details ? { details: stored.error.details } : {}),
