@@ -183,6 +183,8 @@ describe.each(testDatabaseKinds)('accounts on %s', (kind) => {
     expect(blocked.status).toBe(429);
     expect(blocked.body.error.code).toBe('rate_limited');
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(blocked.headers.get('ratelimit-remaining')).toBe('0');
+    expect(Number(blocked.headers.get('ratelimit-limit'))).toBeGreaterThan(0);
 
     expect((await login(bystander.email, bystander.password)).status).toBe(200);
 

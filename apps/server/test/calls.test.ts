@@ -342,6 +342,20 @@ describe('limits and funds', () => {
     expect(last?.headers.get('ratelimit-remaining')).toBe('0');
   });
 
+  it("limits a key's reads of its calls and usage at its tier's rate, apart from its calls", async () => {
+    const dev = await newDeveloper(server, { tier: 'paid' });
+    const read = () => api('GET', '/api/tdk/usage/current', { token: dev.apiKey });
+    const reads = [await read(), await read(), await read()];
+    expect(reads.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(reads.map((r) => r.headers.get('ratelimit-remaining'))).toEqual(['2', '1', '0']);
+    const refused = await api('GET', '/api/tdk/v1/calls', { token: dev.apiKey });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.message).toMatch(/3 reads per minute/);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The key's calls have their own allowance.
+    expect((await api('POST', '/api/tdk/v1/call', { token: dev.apiKey, body: list })).status).toBe(200);
+  });
+
   it('replays a call by its Idempotency-Key past the rate limit and after its agent is disabled', async () => {
     const admin = await adminSession(server);
     const agentServer = server.tdk.agentServer!;

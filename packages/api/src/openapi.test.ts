@@ -47,9 +47,31 @@ describe('OpenAPI document', () => {
     expect(call?.responses?.['429']?.headers).toHaveProperty('Retry-After');
   });
 
+  it('documents the errors thrown inside procedures and by the host, with rate-limit headers on 429', () => {
+    for (const [path, item] of Object.entries(doc.paths ?? {})) {
+      if (path === '/tdk/webhooks/stripe') continue;
+      for (const op of Object.values(item) as Array<{
+        security?: unknown;
+        responses: Record<string, unknown>;
+      }>) {
+        expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(['500', '503']));
+        if (op.security) expect(Object.keys(op.responses), path).toContain('429');
+      }
+    }
+    const login = doc.paths?.['/tdk/auth/login']?.post;
+    expect(Object.keys(login?.responses ?? {})).toEqual(expect.arrayContaining(['401', '403', '429']));
+    expect(Object.keys(login?.responses?.['429']?.headers ?? {})).toEqual([
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+    ]);
+    expect(Object.keys(doc.paths?.['/tdk/keys/{id}/revoke']?.post?.responses ?? {})).toContain('404');
+  });
+
   it('documents the call events stream, served outside tRPC, with the event it sends', () => {
     const events = doc.paths?.['/tdk/v1/calls/{id}/events']?.get;
-    expect(Object.keys(events?.responses ?? {})).toEqual(['200', '204', '401', '404']);
+    expect(Object.keys(events?.responses ?? {})).toEqual(['200', '204', '401', '404', '429', '500', '503']);
     expect(events?.responses?.['200']?.content).toHaveProperty('text/event-stream');
     expect(doc.components?.schemas?.CallEvent).toMatchObject({
       properties: { result: { $ref: '#/components/schemas/CallResult' } },

@@ -2,6 +2,11 @@ import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
 import { appRouter } from './router';
 
 type SchemaObject = NonNullable<NonNullable<OpenAPIObject['components']>['schemas']>[string];
+type OperationObject = {
+  security?: unknown;
+  requestBody?: unknown;
+  responses?: Record<string, { description?: string; content?: unknown }>;
+};
 
 const errorSchema: SchemaObject = {
   type: 'object',
@@ -65,6 +70,58 @@ const retryAfterHeader = {
   description: 'Seconds to wait before trying again',
   schema: { type: 'integer' as const, minimum: 1 },
 };
+
+const rateLimitedHeaders = {
+  'Retry-After': retryAfterHeader,
+  'RateLimit-Limit': {
+    description: 'Requests the limit allows in its window',
+    schema: { type: 'string' as const },
+  },
+  'RateLimit-Remaining': {
+    description: 'Requests left in the window: 0',
+    schema: { type: 'string' as const },
+  },
+  'RateLimit-Reset': {
+    description: 'Seconds until the window is whole again',
+    schema: { type: 'string' as const },
+  },
+};
+
+/**
+ * Statuses the generator cannot see (it knows input validation and the procedure layers): errors
+ * thrown inside a procedure, and those of the host that any route can meet.
+ */
+const thrownStatuses: Record<string, Record<string, string>> = {
+  '/tdk/auth/login': {
+    '401': 'Wrong email or password (one answer for both: it does not tell whether the email exists)',
+    '403': 'Account suspended',
+    '429':
+      'Too many failed sign-ins for this email from this address, or from this address: blocked for a while',
+  },
+  '/tdk/keys/{id}/revoke': { '404': 'No such key on your account' },
+  '/tdk/keys/{id}/roll': { '404': 'No such key on your account' },
+};
+const anyRouteStatuses: Record<string, string> = {
+  '413': 'The body is larger than the limit',
+  '500': 'Something went wrong on our side (`internal_error`); the request id identifies it',
+  '503': 'The database or the chain is unavailable for a moment (`service_unavailable`, with `Retry-After`)',
+};
+const signedInStatuses: Record<string, string> = {
+  '429': 'Rate limited: requests per minute per account, by tier (per API key for `POST /v1/call`)',
+};
+
+function documentThrownStatuses(path: string, operation: OperationObject): void {
+  const responses = (operation.responses ??= {});
+  const extra = {
+    ...anyRouteStatuses,
+    ...(operation.security ? signedInStatuses : {}),
+    ...thrownStatuses[path],
+  };
+  for (const [status, description] of Object.entries(extra)) {
+    if (status === '413' && !operation.requestBody) continue;
+    responses[status] ??= { description };
+  }
+}
 
 /** Served by the host as Server-Sent Events (`apps/server/src/http/call-events.ts`), outside tRPC. */
 const callEventsPath = {
@@ -170,14 +227,14 @@ export function createOpenApiDocument(options: { version: string; serverUrl: str
     '/tdk/v1/calls/{id}/events': callEventsPath,
   };
   splitAsyncAnswer(doc);
-  for (const pathItem of Object.values(doc.paths ?? {})) {
-    for (const operation of Object.values(pathItem)) {
-      const responses = (operation as { responses?: Record<string, { content?: unknown }> }).responses;
-      for (const [status, response] of Object.entries(responses ?? {})) {
+  for (const [path, pathItem] of Object.entries(doc.paths ?? {})) {
+    for (const operation of Object.values(pathItem) as OperationObject[]) {
+      if (path !== '/tdk/webhooks/stripe') documentThrownStatuses(path, operation);
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
         if (Number(status) >= 400 || status === 'default') {
           response.content = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
         }
-        if (status === '429') Object.assign(response, { headers: { 'Retry-After': retryAfterHeader } });
+        if (status === '429') Object.assign(response, { headers: rateLimitedHeaders });
       }
     }
   }

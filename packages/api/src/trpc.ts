@@ -3,6 +3,7 @@ import { initTRPC } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { isRateLimiterRes, rateLimited, rateLimitHeaders } from './auth/limits';
 import { type UserRow, validateSessionToken } from './auth/sessions';
+import { takeCallRate } from './calls/limits';
 import { toAppError, toTRPCError } from './errors';
 import { looksLikeApiKey } from './keys/secret';
 import { assertKeyUsable } from './keys/verifier';
@@ -113,4 +114,18 @@ export const apiKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const verified = await ctx.services.apiKeys.verify(ctx.credential);
   assertKeyUsable(verified);
   return next({ ctx: { apiKey: verified } });
+});
+
+/** An API key reading its calls or usage, within its tier's rate (`POST /v1/call` takes its own). */
+export const apiKeyReadProcedure = apiKeyProcedure.use(async ({ ctx, next }) => {
+  const { services, apiKey } = ctx;
+  const headers = await takeCallRate(
+    services.callLimits,
+    services.tiers,
+    apiKey.user.tier,
+    apiKey.key.id,
+    'read',
+  );
+  Object.assign(ctx.responseHeaders, headers);
+  return next();
 });

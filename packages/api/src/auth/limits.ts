@@ -39,7 +39,10 @@ export function createAuthLimits(
 }
 
 /** Standard rate-limit headers (IETF draft `RateLimit-*`) plus Retry-After when exhausted. */
-export function rateLimitHeaders(limit: number, res: RateLimiterRes): Record<string, string> {
+export function rateLimitHeaders(
+  limit: number,
+  res: Pick<RateLimiterRes, 'remainingPoints' | 'msBeforeNext'>,
+): Record<string, string> {
   return {
     'RateLimit-Limit': String(limit),
     'RateLimit-Remaining': String(Math.max(0, res.remainingPoints)),

@@ -2,7 +2,7 @@ import { AppError, normaliseEmail, type Role } from '@tdk/core';
 import type { z } from 'zod';
 import { recordAudit } from '../audit/record';
 import { type Context, publicProcedure } from '../trpc';
-import { rateLimited } from './limits';
+import { rateLimited, rateLimitHeaders } from './limits';
 import { decoyPasswordHash, verifyPassword } from './passwords';
 import { sessionDto, userDto, ZCredentials, ZSignedIn } from './schemas';
 import { createSession, type IssuedSession, type UserRow } from './sessions';
@@ -59,11 +59,22 @@ export async function signIn(
     authLimits.loginByIp.get(ip),
   ]);
   if (byIp && byIp.consumedPoints > settings.ipFailsPerDay) {
-    throw rateLimited('Too many failed sign-ins from this address. Try again later.', byIp.msBeforeNext);
+    throw rateLimited(
+      'Too many failed sign-ins from this address. Try again later.',
+      byIp.msBeforeNext,
+      rateLimitHeaders(settings.ipFailsPerDay, { remainingPoints: 0, msBeforeNext: byIp.msBeforeNext }),
+    );
   }
   const fails = byEmail?.consumedPoints ?? 0;
   if (byEmail && fails >= settings.maxConsecutiveFails) {
-    throw rateLimited('Too many failed sign-ins for this account. Try again later.', byEmail.msBeforeNext);
+    throw rateLimited(
+      'Too many failed sign-ins for this account. Try again later.',
+      byEmail.msBeforeNext,
+      rateLimitHeaders(settings.maxConsecutiveFails, {
+        remainingPoints: 0,
+        msBeforeNext: byEmail.msBeforeNext,
+      }),
+    );
   }
   if (fails >= settings.freeAttempts) {
     const delay = Math.min(settings.delayBaseMs * 2 ** (fails - settings.freeAttempts), settings.maxDelayMs);

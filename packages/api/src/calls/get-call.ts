@@ -2,7 +2,7 @@ import { AppError } from '@tdk/core';
 import { type CallTable, toBigInt } from '@tdk/db';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
-import { apiKeyProcedure } from '../trpc';
+import { apiKeyReadProcedure } from '../trpc';
 import type { StoredError } from './lifecycle';
 import { type CallAnswer, callStatuses, ZCallAnswer, ZCallError } from './schemas';
 
@@ -35,7 +35,7 @@ export const ZCallRecord = z
   })
   .meta({ id: 'CallRecord' });
 
-export const getCall = apiKeyProcedure
+export const getCall = apiKeyReadProcedure
   .meta({
     openapi: {
       method: 'GET',

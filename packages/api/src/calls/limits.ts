@@ -23,19 +23,25 @@ export function createCallLimits(limiter: LimiterFactory, tiers: Record<TierName
 }
 
 /** Takes one call from the key's per-minute allowance; 429 with headers when it is spent. */
+/**
+ * One request of a key against its tier's rate per minute: a paid call, or (`'read'`) a read of its
+ * calls and usage, which has an allowance of the same size of its own, so polling never eats into calls.
+ */
 export async function takeCallRate(
   limits: CallLimits,
   tiers: Record<TierName, Tier>,
   tier: TierName,
   keyId: string,
+  kind: 'call' | 'read' = 'call',
 ) {
   const limit = tiers[tier].callsPerMinute;
   try {
-    return rateLimitHeaders(limit, await limits.perMinute[tier].consume(keyId));
+    const bucket = kind === 'call' ? keyId : `read:${keyId}`;
+    return rateLimitHeaders(limit, await limits.perMinute[tier].consume(bucket));
   } catch (rejection) {
     if (!isRateLimiterRes(rejection)) throw rejection;
     throw rateLimited(
-      `Rate limit: your tier allows ${limit} calls per minute per key.`,
+      `Rate limit: your tier allows ${limit} ${kind === 'call' ? 'calls' : 'reads'} per minute per key.`,
       rejection.msBeforeNext,
       rateLimitHeaders(limit, rejection),
     );

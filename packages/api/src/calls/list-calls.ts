@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { newestFirst, ZPageInput } from '../pagination';
-import { apiKeyProcedure } from '../trpc';
+import { apiKeyReadProcedure } from '../trpc';
 import { callRecordOf, ZCallRecord } from './get-call';
 import { callStatuses } from './schemas';
 
@@ -12,7 +12,7 @@ export const ZCallList = z
   .meta({ id: 'CallList' });
 
 /** `GET /api/tdk/v1/calls`: the account's calls, newest first, a page at a time. */
-export const listOwnCalls = apiKeyProcedure
+export const listOwnCalls = apiKeyReadProcedure
   .meta({
     openapi: {
       method: 'GET',

@@ -1,11 +1,11 @@
 import { toBigInt } from '@tdk/db';
 import { z } from 'zod';
 import { dayPeriod, monthPeriod } from '../calls/limits';
-import { apiKeyProcedure } from '../trpc';
+import { apiKeyReadProcedure } from '../trpc';
 
 const amount = z.number().int();
 
-export const getCurrentUsage = apiKeyProcedure
+export const getCurrentUsage = apiKeyReadProcedure
   .meta({
     openapi: {
       method: 'GET',
