@@ -28,6 +28,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ TDK_PORT: '' }).server.port).toBe(8787);
   });
 
+  it('trusts X-Forwarded-For from no one, a number of hops, or listed proxies; never from anyone', () => {
+    expect(loadConfig({}).server.trustProxy).toBe(false);
+    expect(loadConfig({ TDK_TRUST_PROXY: '1' }).server.trustProxy).toBe(1);
+    expect(loadConfig({ TDK_TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::1' }).server.trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::1',
+    ]);
+    expect(() => loadConfig({ TDK_TRUST_PROXY: 'true' })).toThrow(/TDK_TRUST_PROXY: true would believe any/);
+    for (const bad of ['0', '10.0.0.0/33', 'proxy.internal', '1.2.3.4/8/1']) {
+      expect(() => loadConfig({ TDK_TRUST_PROXY: bad }), bad).toThrow(/TDK_TRUST_PROXY: expected false/);
+    }
+  });
+
   it('names every bad variable and never echoes a secret-looking value', () => {
     let error: unknown;
     try {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuthSettings } from '@tdk/api';
@@ -31,6 +32,21 @@ const tierOverridesSchema = z
   .partial()
   .strict();
 
+/**
+ * Whom Express believes about the client's address (`X-Forwarded-For`): nobody, the last N hops, or
+ * the listed proxies. Never "everyone": a client writes the header's left end itself, and the login
+ * limits and the audit log go by that address.
+ */
+export type TrustProxy = false | number | string[];
+
+const isProxyAddress = (entry: string) => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+};
+
 const envSchema = z.object({
   TDK_HOST: z.string().min(1).default('127.0.0.1'),
   TDK_PORT: z.coerce.number().int().min(0).max(65_535).default(8787),
@@ -49,9 +65,23 @@ const envSchema = z.object({
   TDK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(1_000_000),
   TDK_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
   TDK_TRUST_PROXY: z
-    .enum(['true', 'false'])
+    .string()
     .default('false')
-    .transform((v) => v === 'true'),
+    .transform((text, ctx): TrustProxy => {
+      const value = text.trim();
+      if (value === 'false' || value === '') return false;
+      if (/^[1-9]\d?$/.test(value)) return Number(value);
+      const entries = value.split(',').map((entry) => entry.trim());
+      if (entries.every(isProxyAddress)) return entries;
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          value === 'true'
+            ? 'true would believe any X-Forwarded-For a client writes; give the number of proxies in front of TDK (e.g. 1) or their addresses'
+            : 'expected false, the number of proxies in front of TDK (1–99), or their addresses: IPs, CIDR ranges, loopback, linklocal, uniquelocal, comma-separated',
+      });
+      return z.NEVER;
+    }),
   TDK_TIERS: z
     .string()
     .transform((text, ctx) => {
@@ -133,7 +163,7 @@ export interface Config {
     publicUrl: string | undefined;
     maxBodyBytes: number;
     shutdownTimeoutMs: number;
-    trustProxy: boolean;
+    trustProxy: TrustProxy;
     /** The admin app's production build, served at /admin (default: this checkout's apps/admin/dist). */
     adminDistDir: string;
   };

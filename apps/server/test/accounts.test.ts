@@ -349,3 +349,36 @@ describe.each(testDatabaseKinds)('accounts on %s', (kind) => {
     expect(seen).toEqual(['aud_page_1', 'aud_page_3', 'aud_page_2', 'aud_page_4', 'aud_page_5']);
   });
 });
+
+describe('behind a proxy (TDK_TRUST_PROXY=1)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer('pglite-memory', { TDK_TRUST_PROXY: '1', TDK_LOGIN_MAX_FAILS: '2' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('takes the address its proxy saw, not the one a client writes into X-Forwarded-For', async () => {
+    const email = freshEmail('proxied');
+    const api = jsonClient(server.url);
+    expect(
+      (await api('POST', '/api/tdk/auth/register', { body: { email, password: strongPassword } })).status,
+    ).toBe(200);
+    // The client varies the left end on every try; the proxy appends the address it saw.
+    const attempt = (i: number) =>
+      api('POST', '/api/tdk/auth/login', {
+        body: { email, password: `wrong password ${i}` },
+        headers: { 'x-forwarded-for': `203.0.113.${i}, 198.51.100.7` },
+      });
+    const statuses = [];
+    for (let i = 1; i <= 3; i++) statuses.push((await attempt(i)).status);
+    expect(statuses).toEqual([401, 401, 429]);
+    const ips = await server.tdk.database.db
+      .selectFrom('audit_log')
+      .select('ip')
+      .where('action', '=', 'auth.login_failed')
+      .execute();
+    expect(new Set(ips.map((row) => row.ip))).toEqual(new Set(['198.51.100.7']));
+  });
+});

@@ -14,6 +14,7 @@ import express, { type Express, type Request, type RequestHandler, type Response
 import type { Registry } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
 import { createOpenApiExpressMiddleware } from 'trpc-to-openapi';
+import type { TrustProxy } from '../config';
 import type { Logger } from '../logger';
 import { adminApp } from './admin-app';
 import { callEvents, callEventsPath } from './call-events';
@@ -69,7 +70,7 @@ export interface HttpAppOptions {
   logger: Logger;
   readiness: ReadinessCheck[];
   maxBodyBytes: number;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   registry: Registry;
   /**
    * Served as Tetto-shaped endpoints at `/api/agents…` and `/api/receipts/…` (with the local
