@@ -157,6 +157,55 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
     expect((await call(dev.session, { agent_id: 'memory', input: {} })).status).toBe(401);
   });
 
+  it('treats a disabled agent as unknown on GET /api/tdk/agents/{id}, by id and by name', async () => {
+    const admin = await adminSession(server);
+    const name = `retired-${kind}`;
+    const fields = {
+      name,
+      description: 'Listed, then disabled',
+      endpoint_url: server.tdk.agentServer!.agents.memory,
+      price_base: 1000,
+      owner_wallet: server.tdk.services.newKeypair().publicKey,
+      input_schema: { type: 'object' },
+      output_schema: { type: 'object' },
+    };
+    const registered = await api('POST', '/api/tdk/admin/agents', { token: admin, body: fields });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(200);
+    const id = registered.body.id as string;
+    // Listed while active (the list, unlike a lookup by id or name, is never cached).
+    const listed = await api('GET', '/api/tdk/agents');
+    expect(listed.body.items.find((a: { id: string }) => a.id === id)).toMatchObject({
+      name,
+      price_base: 1000,
+      status: 'active',
+    });
+
+    const disabled = await api('PATCH', `/api/tdk/admin/agents/${id}`, {
+      token: admin,
+      body: { status: 'disabled' },
+    });
+    expect(disabled.status, JSON.stringify(disabled.body)).toBe(200);
+    for (const idOrName of [id, name]) {
+      const res = await api('GET', `/api/tdk/agents/${idOrName}`);
+      expect(res.status, idOrName).toBe(404);
+      expect(res.body.error.code).toBe('agent_not_found');
+    }
+    expect((await api('GET', '/api/tdk/agents')).body.items.map((a: { id: string }) => a.id)).not.toContain(
+      id,
+    );
+    expect((await api('GET', `/api/agents/${id}`)).status).toBe(404);
+
+    // Prices are JSON integers, so one past 2^53 − 1 is refused at registration, as digits or a number.
+    for (const price_base of ['9007199254740992', 2 ** 53]) {
+      const tooDear = await api('POST', '/api/tdk/admin/agents', {
+        token: admin,
+        body: { ...fields, name: `${name}-dear`, price_base },
+      });
+      expect(tooDear.status, JSON.stringify(tooDear.body)).toBe(400);
+      expect(tooDear.body.error.code).toBe('invalid_input');
+    }
+  });
+
   it('stops a revoked key within a second on every server process', async () => {
     // A second process on the same database (its own key cache); it runs no example agents of its own.
     const second = await startTestServer(

@@ -88,6 +88,28 @@ describe.each(testDatabaseKinds)('HTTP host on %s', (kind) => {
     }
   });
 
+  it('answers a malformed JSON body on tRPC with invalid_json, never quoting the body', async () => {
+    const password = 'Correct-horse-battery-staple';
+    const res = await get('/trpc/auth.login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"email":"someone@example.com","password":${password}}`,
+    });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).not.toContain('Correct');
+    expect(text).not.toContain('horse');
+    // tRPC's envelope, with our code and request id in `error.data`.
+    expect(JSON.parse(text)).toEqual({
+      error: {
+        code: -32600,
+        message: 'The request body is not valid JSON.',
+        data: { code: 'invalid_json', httpStatus: 400, requestId: res.headers.get('x-request-id') },
+      },
+    });
+    expect(server.rawLogs()).not.toContain(password);
+  });
+
   it('refuses an oversized body with payload_too_large', async () => {
     const body = JSON.stringify({ blob: 'x'.repeat(1_100_000) });
     const res = await get('/api/tdk/info', {

@@ -54,6 +54,9 @@ export const databaseUnavailable = () =>
     { headers: { 'Retry-After': '1' } },
   );
 
+/** A body that is not JSON: a fixed message, never a piece of the body. */
+const invalidJson = () => new AppError('invalid_json', 'The request body is not valid JSON.');
+
 /**
  * Whatever went wrong, as an AppError safe to show: ours pass through, input validation becomes
  * `invalid_input` with the issues, a database out of reach `service_unavailable`, and anything
@@ -74,6 +77,9 @@ export function toAppError(error: TRPCError): AppError {
       },
     });
   }
+  // tRPC reads the body (or a query's `input`) itself and reports JSON.parse's message, which quotes
+  // the input — a password, say: the same fixed answer as for a malformed body on REST instead.
+  if (error.code === 'BAD_REQUEST' && cause instanceof SyntaxError) return invalidJson();
   const code = appCodeByTRPCCode[error.code];
   if (code) return new AppError(code, error.message);
   if (isDatabaseUnavailable(cause)) return databaseUnavailable();

@@ -103,8 +103,8 @@ export type Agent = {
   description: string;
   endpoint_url: string;
   price_display: string;
-  /** Price in the token's base units (USDC: micro-dollars) */
-  price_base: string;
+  /** Price in the token's base units (USDC: micro-dollars), an integer like every amount */
+  price_base: number;
   token: "USDC" | "SOL";
   token_mint: string;
   token_decimals: number;

@@ -151,7 +151,7 @@ describe('agents, usage and keys', () => {
     const { items } = await tdk.agents.list();
     expect(items.map((agent) => agent.name)).toEqual(expect.arrayContaining(['memory', 'answers']));
     const memory = await tdk.agents.get('memory');
-    expect(memory).toMatchObject({ name: 'memory', price_base: '1000', token: 'USDC', status: 'active' });
+    expect(memory).toMatchObject({ name: 'memory', price_base: 1000, token: 'USDC', status: 'active' });
     expect(await tdk.agents.get(memory.id)).toEqual(memory);
     expect(requested).toEqual([
       `GET ${inject('tdk').url}/api/tdk/agents`,

@@ -111,7 +111,7 @@ function fieldsOf(agent: Agent | undefined) {
     name: agent?.name ?? '',
     description: agent?.description ?? '',
     endpoint_url: agent?.endpoint_url ?? '',
-    price_base: agent?.price_base ?? '',
+    price_base: agent ? String(agent.price_base) : '',
     owner_wallet: agent?.owner_wallet ?? '',
     fee_bps: String(agent?.fee_bps ?? 1000),
     agent_type: agent?.agent_type ?? 'simple',
@@ -141,6 +141,7 @@ function AgentForm({ agent, onDone }: { agent: Agent | undefined; onDone: () => 
         name: fields.name.trim(),
         description: fields.description,
         endpoint_url: fields.endpoint_url.trim(),
+        // Sent as typed: registration takes the integer as digits too, and checks them itself.
         price_base: fields.price_base.trim(),
         owner_wallet: fields.owner_wallet.trim(),
         fee_bps: Number(fields.fee_bps),

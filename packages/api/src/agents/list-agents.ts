@@ -25,6 +25,7 @@ export const getAgent = publicProcedure
       path: '/tdk/agents/{id}',
       tags: ['agents'],
       summary: 'One agent, by id or name',
+      description: 'An active agent; a disabled or unknown one answers 404 agent_not_found.',
       protect: false,
     },
   })
@@ -32,6 +33,9 @@ export const getAgent = publicProcedure
   .output(ZAgent)
   .query(async ({ ctx, input }) => {
     const agent = await ctx.services.marketplace.getAgent(input.id);
-    if (!agent) throw new AppError('agent_not_found', `No agent ${JSON.stringify(input.id)}.`);
+    // A disabled agent is unknown here, as in the list, on POST /v1/call and on GET /api/agents/{id};
+    // admins see it through their own registry procedures.
+    if (!agent || agent.status !== 'active')
+      throw new AppError('agent_not_found', `No agent ${JSON.stringify(input.id)}.`);
     return agentDto(agent);
   });

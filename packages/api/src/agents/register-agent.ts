@@ -17,8 +17,15 @@ const ZAgentFields = z.object({
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
   description: z.string().max(2_000),
   endpoint_url: z.url({ protocol: /^https?$/ }),
+  // Digits or a JSON number, at most 2^53 − 1 either way: agents list it as a JSON integer.
   price_base: z
-    .union([z.string().regex(/^[1-9]\d{0,15}$/), z.number().int().positive()])
+    .union([
+      z
+        .string()
+        .regex(/^[1-9]\d{0,15}$/)
+        .refine((digits) => BigInt(digits) <= BigInt(Number.MAX_SAFE_INTEGER), 'at most 2^53 − 1'),
+      z.number().int().positive(),
+    ])
     .describe('USDC base units'),
   owner_wallet: z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'a base58 Solana address'),
   fee_bps: z.number().int().min(0).max(10_000).default(1000),

@@ -8,7 +8,10 @@ export const ZAgent = z
     description: z.string(),
     endpoint_url: z.string(),
     price_display: z.string(),
-    price_base: z.string().describe("Price in the token's base units (USDC: micro-dollars)"),
+    price_base: z
+      .number()
+      .int()
+      .describe("Price in the token's base units (USDC: micro-dollars), an integer like every amount"),
     token: z.enum(['USDC', 'SOL']),
     token_mint: z.string(),
     token_decimals: z.number().int(),
@@ -28,7 +31,8 @@ export const agentDto = (agent: AgentListing): z.infer<typeof ZAgent> => ({
   description: agent.description,
   endpoint_url: agent.endpoint_url,
   price_display: agent.price_display,
-  price_base: agent.price_base.toString(),
+  // A JSON integer like every other amount: prices are far below 2^53, so Number is exact.
+  price_base: Number(agent.price_base),
   token: agent.token,
   token_mint: agent.token_mint,
   token_decimals: agent.token_decimals,
