@@ -55,7 +55,7 @@ export const databaseUnavailable = () =>
   );
 
 /** A body that is not JSON: a fixed message, never a piece of the body. */
-const invalidJson = () => new AppError('invalid_json', 'The request body is not valid JSON.');
+export const invalidJson = () => new AppError('invalid_json', 'The request body is not valid JSON.');
 
 /**
  * Whatever went wrong, as an AppError safe to show: ours pass through, input validation becomes

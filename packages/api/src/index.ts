@@ -8,7 +8,7 @@ export { callJobHandlers } from './calls/call-job';
 export { afterSeqOf, type CallEvent, readCallEvents, watchCallEvents } from './calls/events';
 export { type CallLimits, createCallLimits } from './calls/limits';
 export { recoverCalls } from './calls/recover-calls';
-export { databaseUnavailable, toAppError } from './errors';
+export { databaseUnavailable, invalidJson, toAppError } from './errors';
 export { type ApiKeyVerifier, createApiKeyVerifier } from './keys/verifier';
 export { fundLater, fundNewWallet, moneyJobs, type TopUp, topUpIfLow, walletBalance } from './money/funding';
 export { ledgerBalances, recordMovement } from './money/ledger';

@@ -1,4 +1,4 @@
-import { databaseUnavailable } from '@tdk/api';
+import { databaseUnavailable, invalidJson } from '@tdk/api';
 import { AppError, errorBody, isAppError } from '@tdk/core';
 import { isDatabaseUnavailable } from '@tdk/db';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
@@ -20,8 +20,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const type = (err as { type?: string }).type;
   let error: AppError;
   if (isAppError(err)) error = err;
-  else if (type === 'entity.parse.failed')
-    error = new AppError('invalid_json', 'The request body is not valid JSON.');
+  else if (type === 'entity.parse.failed') error = invalidJson();
   else if (type === 'entity.too.large')
     error = new AppError('payload_too_large', 'The request body is too large.');
   else if (type === 'encoding.unsupported' || type === 'charset.unsupported')
