@@ -21,6 +21,7 @@ const tierOverrideSchema = z
     initialFunding: z.object({ usdc: amount, lamports: amount }),
     usdcTopUp: z.object({ below: amount, to: amount }),
     accountRequestsPerMinute: z.number().int().positive(),
+    maxActiveKeys: z.number().int().positive(),
     solTopUp: z.object({ below: amount, to: amount }),
     markupBps: z.number().int().min(0).max(100_000),
   })

@@ -338,7 +338,7 @@ describe('limits and funds', () => {
           usdcTopUp: { below: '0', to: '0' },
           solTopUp: { below: '0', to: '0' },
         },
-        paid: { callsPerMinute: 3, includedCallsPerDay: null },
+        paid: { callsPerMinute: 3, includedCallsPerDay: null, maxActiveKeys: 2 },
         pro: { callsPerMinute: 1000, includedCallsPerDay: 2, monthlySpendCap: null },
       }),
     });
@@ -389,6 +389,24 @@ describe('limits and funds', () => {
     expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(last?.headers.get('ratelimit-limit')).toBe('3');
     expect(last?.headers.get('ratelimit-remaining')).toBe('0');
+  });
+
+  it("holds an account to its tier's keys: so many active, so many new a day", async () => {
+    const dev = await newDeveloper(server, { tier: 'paid' });
+    const generate = () => api('POST', '/api/tdk/keys/generate', { token: dev.session, body: {} });
+    expect((await generate()).status).toBe(200);
+    const third = await generate();
+    expect(third.status).toBe(403);
+    expect(third.body.error).toMatchObject({ code: 'key_limit_reached', details: { max_active_keys: 2 } });
+    expect(third.body.error.message).toMatch(/2 active keys/);
+    // Revoking makes room among the active keys, not among the day's new ones.
+    const revoked = await api('POST', `/api/tdk/keys/${dev.keyId}/revoke`, { token: dev.session });
+    expect(revoked.status).toBe(200);
+    const again = await generate();
+    expect(again.status).toBe(403);
+    expect(again.body.error.message).toMatch(/2 new keys a day/);
+    const keys = await api('GET', '/api/tdk/keys', { token: dev.session });
+    expect(keys.body.items).toHaveLength(2);
   });
 
   it("limits a key's reads of its calls and usage at its tier's rate, apart from its calls", async () => {

@@ -20,6 +20,11 @@ export interface Tier {
   solTopUp: { below: bigint; to: bigint };
   /** Account and dashboard requests per minute per user. */
   accountRequestsPerMinute: number;
+  /**
+   * API keys an account may hold (not revoked), and create in a day: each new key's wallet is funded
+   * from the treasury, so keys must not be free to mint.
+   */
+  maxActiveKeys: number;
   /** What the developer pays above the agent's price, in basis points (5000 = 50%). */
   markupBps: number;
 }
@@ -36,6 +41,7 @@ export const defaultTiers: Record<TierName, Tier> = {
     usdcTopUp: { below: usd(5), to: usd(10) },
     solTopUp: { below: sol(0.005), to: sol(0.01) },
     accountRequestsPerMinute: 10,
+    maxActiveKeys: 5,
     markupBps: 5_000,
   },
   paid: {
@@ -46,6 +52,7 @@ export const defaultTiers: Record<TierName, Tier> = {
     usdcTopUp: { below: usd(5), to: usd(50) },
     solTopUp: { below: sol(0.01), to: sol(0.05) },
     accountRequestsPerMinute: 100,
+    maxActiveKeys: 100,
     markupBps: 5_000,
   },
   pro: {
@@ -56,6 +63,7 @@ export const defaultTiers: Record<TierName, Tier> = {
     usdcTopUp: { below: usd(20), to: usd(200) },
     solTopUp: { below: sol(0.02), to: sol(0.1) },
     accountRequestsPerMinute: 1_000,
+    maxActiveKeys: 1_000,
     markupBps: 5_000,
   },
 };

@@ -1,4 +1,6 @@
-import { newId } from '@tdk/core';
+import { AppError, newId, type Tier } from '@tdk/core';
+import type { Database } from '@tdk/db';
+import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import { recordAudit } from '../audit/record';
 import type { UserRow } from '../auth/sessions';
@@ -39,12 +41,14 @@ export const generateKey = signedInProcedure
 export async function createApiKey(
   services: Services,
   origin: { ip: string | undefined; userAgent: string | undefined },
-  owner: Pick<UserRow, 'id' | 'tier'>,
+  owner: Pick<UserRow, 'id' | 'tier' | 'role'>,
   name = 'Default key',
 ) {
   const { db, keyEnvironment } = services;
   const secret = generateKeySecret(keyEnvironment);
   const created = await db.transaction().execute(async (trx) => {
+    // Admins are exempt: the admin app makes "try it" keys on their own account.
+    if (owner.role !== 'admin') await assertMayCreateKey(trx, services.tiers[owner.tier], owner.id);
     const wallet = await createWallet(trx, services, {
       kind: 'dedicated',
       ownerUserId: owner.id,
@@ -84,4 +88,37 @@ export async function createApiKey(
     });
   });
   return { ...created, secret };
+}
+
+/** Within the tier's keys: held (not revoked) and created in the last day. */
+async function assertMayCreateKey(trx: Kysely<Database>, tier: Tier, userId: string): Promise<void> {
+  // One key creation per account at a time, so concurrent requests cannot pass the count together.
+  await trx.selectFrom('app_user').select('id').where('id', '=', userId).forUpdate().execute();
+  const counts = await trx
+    .selectFrom('api_key')
+    .select((eb) => [
+      eb.fn.countAll<string>().filterWhere('status', '=', 'active').as('active'),
+      eb.fn
+        .countAll<string>()
+        .filterWhere('created_at', '>', sql<Date>`now() - interval '1 day'`)
+        .as('today'),
+    ])
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  const max = tier.maxActiveKeys;
+  const details = { max_active_keys: max };
+  if (Number(counts.active) >= max) {
+    throw new AppError(
+      'key_limit_reached',
+      `Your tier allows ${max} active keys: revoke one you no longer use.`,
+      {
+        details,
+      },
+    );
+  }
+  if (Number(counts.today) >= max) {
+    throw new AppError('key_limit_reached', `Your tier allows ${max} new keys a day: try again tomorrow.`, {
+      details,
+    });
+  }
 }
