@@ -102,6 +102,7 @@ const envSchema = z.object({
   TDK_LOGIN_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   TDK_LOGIN_MAX_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
   TDK_LOGIN_IP_FAILS_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  TDK_SIGNUPS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(20),
   WALLET_ENCRYPTION_KEY: z.string().optional(),
   WALLET_ENCRYPTION_KEY_FILE: z.string().optional(),
   WALLET_ENCRYPTION_KEY_VERSION: z.coerce.number().int().min(1).max(999_999_999).default(1),
@@ -281,6 +282,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxDelayMs: e.TDK_LOGIN_MAX_DELAY_MS,
         ipFailsPerDay: e.TDK_LOGIN_IP_FAILS_PER_DAY,
       },
+      signupsPerIpPerHour: e.TDK_SIGNUPS_PER_IP_PER_HOUR,
     },
     walletKek: walletKekSource(e, database, dataDir),
     chain: e.SOLANA_RPC_URL

@@ -382,3 +382,27 @@ describe('behind a proxy (TDK_TRUST_PROXY=1)', () => {
     expect(new Set(ips.map((row) => row.ip))).toEqual(new Set(['198.51.100.7']));
   });
 });
+
+describe('sign-ups from one address (TDK_SIGNUPS_PER_IP_PER_HOUR=2)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer('pglite-memory', { TDK_SIGNUPS_PER_IP_PER_HOUR: '2' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers 429 with rate-limit headers past the hourly sign-ups, refused attempts counted', async () => {
+    const api = jsonClient(server.url);
+    const signUp = (email: string, password = strongPassword) =>
+      api('POST', '/api/tdk/auth/register', { body: { email, password } });
+    expect((await signUp(freshEmail('first'))).status).toBe(200);
+    expect((await signUp(freshEmail('weak'), 'short')).status).toBe(400);
+    const third = await signUp(freshEmail('third'));
+    expect(third.status).toBe(429);
+    expect(third.body.error.code).toBe('rate_limited');
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(third.headers.get('ratelimit-limit')).toBe('2');
+    expect(third.headers.get('ratelimit-remaining')).toBe('0');
+  });
+});

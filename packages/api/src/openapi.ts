@@ -98,6 +98,7 @@ const thrownStatuses: Record<string, Record<string, string>> = {
     '429':
       'Too many failed sign-ins for this email from this address, or from this address: blocked for a while',
   },
+  '/tdk/auth/register': { '429': 'Too many sign-ups from this address: try again later' },
   '/tdk/keys/{id}/revoke': { '404': 'No such key on your account' },
   '/tdk/keys/{id}/roll': { '404': 'No such key on your account' },
 };

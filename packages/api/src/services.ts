@@ -42,6 +42,8 @@ export interface AuthSettings {
     /** Failures from one IP, any email, per day before the IP is blocked for a day. */
     ipFailsPerDay: number;
   };
+  /** Sign-up attempts from one IP per hour: accounts (and their keys' funding) must not be free to mint. */
+  signupsPerIpPerHour: number;
 }
 
 export interface BillingSettings {

@@ -6,6 +6,7 @@ import type { AuthSettings, LimiterFactory, Services } from '../services';
 export interface AuthLimits {
   loginByEmailAndIp: RateLimiterAbstract;
   loginByIp: RateLimiterAbstract;
+  signupByIp: RateLimiterAbstract;
   accountByTier: Record<TierName, RateLimiterAbstract>;
 }
 
@@ -29,6 +30,7 @@ export function createAuthLimits(
       duration: day,
       blockDuration: day,
     }),
+    signupByIp: limiter({ keyPrefix: 'signup_ip', points: settings.signupsPerIpPerHour, duration: 60 * 60 }),
     accountByTier: Object.fromEntries(
       tierNames.map((tier) => [
         tier,

@@ -1,7 +1,8 @@
 import { AppError, assertPasswordAcceptable, newId, normaliseEmail } from '@tdk/core';
 import { isUniqueViolation } from '@tdk/db';
 import { recordAudit } from '../audit/record';
-import { publicProcedure } from '../trpc';
+import { type Context, publicProcedure } from '../trpc';
+import { isRateLimiterRes, rateLimited, rateLimitHeaders } from './limits';
 import { hashPassword } from './passwords';
 import { sessionDto, userDto, ZCredentials, ZSignedIn } from './schemas';
 import { createSession } from './sessions';
@@ -23,6 +24,7 @@ export const register = publicProcedure
   .input(ZCredentials)
   .output(ZSignedIn)
   .mutation(async ({ ctx, input }) => {
+    await takeSignupRate(ctx);
     const email = normaliseEmail(input.email);
     assertPasswordAcceptable(input.password, email);
     const passwordHash = await hashPassword(input.password);
@@ -51,3 +53,22 @@ export const register = publicProcedure
     ctx.sessionCookie.set(result.session.token, result.session.expiresAt);
     return { user: userDto(result.user), session: sessionDto(result.session) };
   });
+
+/**
+ * Every attempt counts, refused ones too: that also bounds how fast `email_taken` can be used to
+ * find out which emails have accounts.
+ */
+async function takeSignupRate(ctx: Context): Promise<void> {
+  const { authLimits, auth } = ctx.services;
+  const limit = auth.signupsPerIpPerHour;
+  try {
+    await authLimits.signupByIp.consume(ctx.ip ?? 'unknown');
+  } catch (rejection) {
+    if (!isRateLimiterRes(rejection)) throw rejection;
+    throw rateLimited(
+      'Too many sign-ups from this address. Try again later.',
+      rejection.msBeforeNext,
+      rateLimitHeaders(limit, rejection),
+    );
+  }
+}
