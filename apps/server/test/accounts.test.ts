@@ -222,6 +222,43 @@ describe.each(testDatabaseKinds)('accounts on %s', (kind) => {
     expect(cookie).not.toContain('Secure'); // plain http on a developer machine
     const me = await fetch(`${server.url}/api/tdk/me`, { headers: { cookie: cookie.split(';')[0] ?? '' } });
     expect(me.status).toBe(200);
+    // Not extended yet: the cookie stands as it was set.
+    expect(me.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('extends the cookie with its session, and never hands the cookie session to scripts as a token', async () => {
+    const user = await register();
+    const signedIn = await fetch(`${server.url}/api/tdk/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: user.email, password: user.password }),
+    });
+    const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    // A session in the second half of its life is extended by a full one when used.
+    await server.tdk.database.db
+      .updateTable('session')
+      .set({ expires_at: new Date(Date.now() + 60_000) })
+      .where('user_id', '=', user.id)
+      .execute();
+    const me = await fetch(`${server.url}/api/tdk/me`, { headers: { cookie } });
+    expect(me.status).toBe(200);
+    const renewed = me.headers.get('set-cookie') ?? '';
+    expect(renewed.split(';')[0]).toBe(cookie);
+    const expires = Date.parse(/Expires=([^;]+)/.exec(renewed)?.[1] ?? '');
+    expect(expires).toBeGreaterThan(Date.now() + 29 * 24 * 3600_000);
+
+    const refreshed = await fetch(`${server.url}/api/tdk/auth/refresh`, {
+      method: 'POST',
+      headers: { cookie, 'x-tdk-csrf': '1' },
+    });
+    expect(refreshed.status).toBe(403);
+    const refusal = await refreshed.json();
+    expect(refusal.error.code).toBe('forbidden');
+    expect(JSON.stringify(refusal)).not.toContain('"session"');
+    // A Bearer token rotates as before, and no cookie comes with it.
+    const rotated = await api('POST', '/api/tdk/auth/refresh', { token: user.token });
+    expect(rotated.status).toBe(200);
+    expect(rotated.headers.get('set-cookie')).toBeNull();
   });
 
   it('stores no plaintext password or session token', async () => {

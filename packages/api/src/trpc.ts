@@ -16,8 +16,11 @@ export interface Context {
   userAgent: string | undefined;
   /** The bearer token, or else the session cookie, the request carried. */
   credential: string | undefined;
-  /** Sets or clears the HttpOnly session cookie the admin app signs in with. */
-  sessionCookie: { set(token: string, expiresAt: Date): void; clear(): void };
+  /**
+   * Sets or clears the HttpOnly session cookie the admin app signs in with; `signedIn`: the request's
+   * credential is that cookie (no Bearer token).
+   */
+  sessionCookie: { readonly signedIn: boolean; set(token: string, expiresAt: Date): void; clear(): void };
   /** The `Idempotency-Key` header, when sent. */
   idempotencyKey: string | undefined;
   /** Extra headers for a successful answer (rate-limit headers). */
@@ -82,6 +85,8 @@ export const signedInProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (found.user.status !== 'active') {
     throw new AppError('account_suspended', 'This account is suspended. Contact support.');
   }
+  // The cookie expires with the session: extended in the database, it is extended in the browser too.
+  if (found.extended && ctx.sessionCookie.signedIn) ctx.sessionCookie.set(ctx.credential, found.expiresAt);
   // Admins run the business from the admin app, a handful of requests per page: the top tier's rate.
   const rateTier = found.user.role === 'admin' ? 'pro' : found.user.tier;
   const limit = services.tiers[rateTier].accountRequestsPerMinute;

@@ -18,11 +18,14 @@ export function credentialOf(req: Request): string | undefined {
   return cookieHeader ? parse(cookieHeader)[sessionCookieName] : undefined;
 }
 
+const signedInByCookie = (req: Request) => !req.get('authorization') && credentialOf(req) !== undefined;
+
 export function sessionCookieFor(req: Request, res: Response) {
   // HttpOnly: scripts never see it. SameSite=Lax: not sent on cross-site posts. Secure on https,
   // which leaves plain http on a developer's machine working.
   const options = { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/' } as const;
   return {
+    signedIn: signedInByCookie(req),
     set(token: string, expiresAt: Date) {
       res.cookie(sessionCookieName, token, { ...options, expires: expiresAt });
     },
@@ -42,8 +45,7 @@ const csrfHeader = 'x-tdk-csrf';
  */
 export const csrfGuard: RequestHandler = (req, res, next) => {
   const safe = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
-  const byCookie = !req.get('authorization') && credentialOf(req) !== undefined;
-  if (safe || !byCookie || req.get(csrfHeader)) return next();
+  if (safe || !signedInByCookie(req) || req.get(csrfHeader)) return next();
   sendError(
     res,
     new AppError('forbidden', `Requests signed in by cookie must send the ${csrfHeader} header.`),

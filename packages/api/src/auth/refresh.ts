@@ -1,3 +1,4 @@
+import { AppError } from '@tdk/core';
 import { z } from 'zod';
 import { recordAudit } from '../audit/record';
 import { signedInProcedure } from '../trpc';
@@ -13,12 +14,19 @@ export const refresh = signedInProcedure
       tags: ['auth'],
       summary: 'Rotate a session',
       description:
-        'Returns a fresh session token with a full lifetime; the token used for this request is invalidated.',
+        "Returns a fresh session token with a full lifetime; the token used for this request is invalidated. For Bearer tokens: the admin app's cookie session is extended while it is used (403 over the cookie).",
     },
   })
   .input(z.void())
   .output(z.object({ session: ZSession }))
   .mutation(async ({ ctx }) => {
+    // A token in this answer would hand the page's scripts what the HttpOnly cookie keeps from them.
+    if (ctx.sessionCookie.signedIn) {
+      throw new AppError(
+        'forbidden',
+        'A session signed in by cookie is extended while it is used; refresh rotates Bearer tokens.',
+      );
+    }
     const { db, auth } = ctx.services;
     const session = await db.transaction().execute(async (trx) => {
       await trx.deleteFrom('session').where('id', '=', ctx.session.id).execute();
@@ -30,6 +38,5 @@ export const refresh = signedInProcedure
       });
       return issued;
     });
-    ctx.sessionCookie.set(session.token, session.expiresAt);
     return { session: sessionDto(session) };
   });

@@ -40,7 +40,7 @@ export async function validateSessionToken(
   db: Kysely<Database>,
   token: string,
   ttlMs: number,
-): Promise<{ sessionId: string; expiresAt: Date; user: UserRow } | null> {
+): Promise<{ sessionId: string; expiresAt: Date; extended: boolean; user: UserRow } | null> {
   const id = sessionIdOf(token);
   const row = await db
     .selectFrom('session')
@@ -61,5 +61,5 @@ export async function validateSessionToken(
     expiresAt = new Date(now + ttlMs);
     await db.updateTable('session').set({ expires_at: expiresAt }).where('id', '=', id).execute();
   }
-  return { sessionId: id, expiresAt, user };
+  return { sessionId: id, expiresAt, extended: expiresAt !== sessionExpiresAt, user };
 }
