@@ -124,16 +124,13 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
 
     const agentId = first.body.items[0].agent_id as string;
     expect((await list(`status=succeeded&agent_id=${agentId}`)).body.items).toHaveLength(3);
+    // By name too, as calls name their agent.
+    expect((await list('agent_id=memory')).body.items).toHaveLength(3);
+    expect((await list('agent_id=no-such-agent')).body).toEqual({ items: [], next_cursor: null });
     expect((await list('status=failed')).body.items).toEqual([]);
     // What the database could not read is the caller's mistake, not a 500.
     const rolledOver = Buffer.from('2026-02-31T00:00:00Z|call_x').toString('base64url');
-    for (const query of [
-      'status=nonsense',
-      'agent_id=memory',
-      'agent_id=%00',
-      `cursor=${rolledOver}`,
-      'limit=0',
-    ]) {
+    for (const query of ['status=nonsense', 'agent_id=%00', `cursor=${rolledOver}`, 'limit=0']) {
       expect((await list(query)).status, query).toBe(400);
     }
   });

@@ -26,7 +26,12 @@ export const listOwnCalls = apiKeyReadProcedure
   .input(
     z.object({
       status: z.enum(callStatuses).optional(),
-      agent_id: z.uuid().optional().describe('Only the calls of this agent (its id)'),
+      agent_id: z
+        .string()
+        .min(1)
+        .max(200)
+        .optional()
+        .describe('Only the calls of this agent: its id or its name, as `POST /v1/call` takes it'),
       ...ZPageInput,
     }),
   )
@@ -34,7 +39,12 @@ export const listOwnCalls = apiKeyReadProcedure
   .query(async ({ ctx, input }) => {
     let q = ctx.services.db.selectFrom('call').selectAll().where('user_id', '=', ctx.apiKey.user.id);
     if (input.status) q = q.where('status', '=', input.status);
-    if (input.agent_id) q = q.where('agent_id', '=', input.agent_id);
+    if (input.agent_id) {
+      // Disabled agents too: their calls stay listed. An unknown agent has no calls.
+      const agent = await ctx.services.marketplace.getAgent(input.agent_id);
+      if (!agent) return { items: [], next_cursor: null };
+      q = q.where('agent_id', '=', agent.id);
+    }
     const page = await newestFirst(q, { time: 'created_at', id: 'id' }, input);
     return { items: page.items.map(callRecordOf), next_cursor: page.next_cursor };
   });
