@@ -252,7 +252,7 @@ describe.each(testDatabaseKinds)('accounts on %s', (kind) => {
       headers: { cookie, 'x-tdk-csrf': '1' },
     });
     expect(refreshed.status).toBe(403);
-    const refusal = await refreshed.json();
+    const refusal = (await refreshed.json()) as { error: { code: string } };
     expect(refusal.error.code).toBe('forbidden');
     expect(JSON.stringify(refusal)).not.toContain('"session"');
     // A Bearer token rotates as before, and no cookie comes with it.

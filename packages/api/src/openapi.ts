@@ -112,7 +112,8 @@ const signedInStatuses: Record<string, string> = {
 };
 
 function documentThrownStatuses(path: string, operation: OperationObject): void {
-  const responses = (operation.responses ??= {});
+  operation.responses ??= {};
+  const responses = operation.responses;
   const extra = {
     ...anyRouteStatuses,
     ...(operation.security ? signedInStatuses : {}),
