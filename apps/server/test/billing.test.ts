@@ -516,13 +516,12 @@ describe.each(testDatabaseKinds)('usage windows sealed under a call on %s', (kin
     const statusOf = async () =>
       (await db.selectFrom('call').select('status').where('id', '=', call.id).executeTakeFirstOrThrow())
         .status;
-    // As if the call's last step were `seconds` ago.
-    const age = (seconds: number) =>
-      db
-        .updateTable('call_event')
-        .set({ at: sql`now() - make_interval(secs => ${seconds})` })
-        .where('call_id', '=', call.id)
-        .execute();
+    // As if the call's last steps (its events, its payment) were `seconds` ago.
+    const age = async (seconds: number) => {
+      const ago = sql<never>`now() - make_interval(secs => ${seconds})`;
+      await db.updateTable('call_event').set({ at: ago }).where('call_id', '=', call.id).execute();
+      await db.updateTable('chain_intent').set({ created_at: ago }).where('call_id', '=', call.id).execute();
+    };
     // The memory agent is `simple` (20 s by default); registered with 10 minutes of its own, a live
     // process may still be waiting on it 580 s after the delay that covers the default.
     const agent = db.updateTable('agent').where('id', '=', call.agent_id);
@@ -539,5 +538,36 @@ describe.each(testDatabaseKinds)('usage windows sealed under a call on %s', (kin
     } finally {
       await agent.set({ timeout_ms: null }).execute();
     }
+  });
+  it('does not count a running call as stuck while its latest payment is recent', async () => {
+    const dev = await newDeveloper(server);
+    await seal(dev.userId, 0);
+    await seal(dev.userId, 1);
+    expect((await store(dev.apiKey)).status).toBe(500); // left `running`, its payment in doubt
+    const { db } = server.tdk.database;
+    const call = await db
+      .selectFrom('call')
+      .select('id')
+      .where('user_id', '=', dev.userId)
+      .executeTakeFirstOrThrow();
+    const statusOf = async () =>
+      (await db.selectFrom('call').select('status').where('id', '=', call.id).executeTakeFirstOrThrow())
+        .status;
+    const agedBy = (seconds: number) => sql<never>`now() - make_interval(secs => ${seconds})`;
+    // Started long ago, but its payment was signed just now: a run that refilled the wallet first.
+    await db
+      .updateTable('call_event')
+      .set({ at: agedBy(400) })
+      .where('call_id', '=', call.id)
+      .execute();
+    await recoverCalls(server.tdk.services, 300_000);
+    expect(await statusOf()).toBe('running');
+    await db
+      .updateTable('chain_intent')
+      .set({ created_at: agedBy(400) })
+      .where('call_id', '=', call.id)
+      .execute();
+    await recoverCalls(server.tdk.services, 300_000);
+    expect(await statusOf()).toBe('failed');
   });
 });

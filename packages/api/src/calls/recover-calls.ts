@@ -34,8 +34,11 @@ export async function recoverCalls(services: Services, afterMs: number): Promise
     .leftJoin('agent', 'agent.id', 'call.agent_id')
     .select(['call.id', 'call.status', 'call.api_key_id'])
     .where('call.status', 'in', ['paying', 'running'])
+    // Its last step: a status change, or a payment signed (a run that refilled the wallet pays again
+    // later, and then still waits on the agent).
     .where(
-      sql<Date>`(select max(at) from call_event e where e.call_id = call.id)`,
+      sql<Date>`greatest((select max(at) from call_event e where e.call_id = call.id),
+        (select max(created_at) from chain_intent i where i.call_id = call.id))`,
       '<',
       sql<Date>`now() - make_interval(secs => (${afterMs}::int8 + ${overtime}) / 1000.0)`,
     )
