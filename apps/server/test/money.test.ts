@@ -140,6 +140,56 @@ describe.each(testDatabaseKinds)('money on %s', (kind) => {
     expect((await reconcileBalances(tdk.services)).differences).toEqual([]);
   });
 
+  it('leaves a wallet whose initial funding has not landed to that funding, not to a top-up', async () => {
+    const wallet = await createWallet(tdk.database.db, tdk.services, {
+      kind: 'dedicated',
+      ownerUserId: await newCustomer(tdk),
+      tier: 'free',
+    });
+    // Empty and below every threshold, but its funding is still to come (retried by a job).
+    expect(await topUpIfLow(tdk.services, wallet)).toEqual({ usdc: 0n, lamports: 0n });
+    expect(await fundNewWallet(tdk.services, wallet.id)).toBe(true);
+    expect(await tdk.services.chain.balances(wallet.public_key)).toEqual({
+      usdc: free.usdc,
+      lamports: free.lamports,
+    });
+  });
+
+  it('takes over a stale top-up claim only once the top-up it sent is settled', async () => {
+    const wallet = await newFundedWallet(tdk);
+    await spend(tdk, wallet, 6_000_000n);
+    // A process claimed the wallet ten minutes ago, sent a top-up and died before its outcome.
+    const inDoubt = bs58.encode(Buffer.alloc(64, 9));
+    const { db } = tdk.database;
+    await db
+      .updateTable('wallet')
+      .set({ top_up_claimed_at: sql<Date>`now() - interval '10 minutes'` })
+      .where('id', '=', wallet.id)
+      .execute();
+    await db
+      .insertInto('chain_intent')
+      .values({
+        signature: inDoubt,
+        movement_id: newId('movement'),
+        kind: 'top_up',
+        wallet_id: wallet.id,
+        payer: ledgerAccount.wallet(wallet.id),
+        lamports_sent: '0',
+        postings: '[]',
+        details: '{}',
+      })
+      .execute();
+    expect(await topUpIfLow(tdk.services, wallet)).toEqual({ usdc: 0n, lamports: 0n });
+    // Settled (it never landed): the claim is taken over, and the wallet refilled once.
+    await db
+      .updateTable('chain_intent')
+      .set({ status: 'dropped' })
+      .where('signature', '=', inDoubt)
+      .execute();
+    expect(await topUpIfLow(tdk.services, wallet)).toEqual({ usdc: 6_000_000n, lamports: 0n });
+    expect((await reconcileBalances(tdk.services)).differences).toEqual([]);
+  });
+
   it("releases a top-up's claim while one of the wallet's own payments is in flight", async () => {
     const wallet = await newFundedWallet(tdk);
     await spend(tdk, wallet, 6_000_000n);

@@ -32,15 +32,16 @@ type FundingKind = (typeof fundingKinds)[number];
  * held (a wallet left claimed is not refilled until the claim goes stale).
  */
 async function hasUnsettledFunding(db: Kysely<Database>, walletId: string): Promise<boolean> {
-  const found = await db
+  return (await unsettledFunding(db, walletId).executeTakeFirst()) !== undefined;
+}
+
+const unsettledFunding = (db: Kysely<Database>, walletId: string) =>
+  db
     .selectFrom('chain_intent')
     .select('signature')
     .where('wallet_id', '=', walletId)
     .where('kind', 'in', fundingKinds)
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  return found !== undefined;
-}
+    .where('status', '=', 'pending');
 
 /**
  * Sends `amounts` from the treasury to a wallet and books each chain transaction as it lands, each
@@ -207,10 +208,17 @@ export async function topUpIfLow(services: Services, wallet: WalletRow): Promise
     .updateTable('wallet')
     .set({ top_up_claimed_at: new Date() })
     .where('id', '=', wallet.id)
+    // Not before its initial funding landed: the two would both fill the same shortfall.
+    .where('funded_at', 'is not', null)
     .where((eb) =>
       eb.or([
         eb('top_up_claimed_at', 'is', null),
-        eb('top_up_claimed_at', '<', sql<Date>`now() - ${sql.lit(staleTopUpClaim)}::interval`),
+        // A stale claim is taken over only once nothing it sent is in doubt: a transfer that may
+        // still land is not in the ledger's balance yet, and would be sent twice.
+        eb.and([
+          eb('top_up_claimed_at', '<', sql<Date>`now() - ${sql.lit(staleTopUpClaim)}::interval`),
+          eb.not(eb.exists(unsettledFunding(services.db, wallet.id))),
+        ]),
       ]),
     )
     .returningAll()
