@@ -486,8 +486,27 @@ describe.each(testDatabaseKinds)('usage windows sealed under a call on %s', (kin
       [0, 0],
     ]);
 
-    // Recovery books the payment from the chain; the call fails as interrupted, not billed.
+    // Recovery books the payment from the chain; the call fails as interrupted, not billed: it
+    // still counts against the day's calls, and its reserved spend goes back to the month.
+    const usagePeriods = () =>
+      db
+        .selectFrom('key_usage_period')
+        .innerJoin('api_key', 'api_key.id', 'key_usage_period.api_key_id')
+        .select(['period', 'calls', 'spend'])
+        .where('api_key.user_id', '=', dev.userId)
+        .orderBy('period')
+        .execute();
+    const reserved = await usagePeriods();
+    expect(reserved.map((p) => [p.calls, Number(p.spend)])).toEqual([
+      [1, 0],
+      [0, 1500],
+    ]);
     await recoverCalls(server.tdk.services, 0);
+    await recoverCalls(server.tdk.services, 0);
+    expect((await usagePeriods()).map((p) => [p.calls, Number(p.spend)])).toEqual([
+      [1, 0],
+      [0, 0],
+    ]);
     expect(
       await db.selectFrom('call').select('status').where('id', '=', call.id).executeTakeFirstOrThrow(),
     ).toEqual({ status: 'failed' });

@@ -43,9 +43,10 @@ import {
   writeCall,
 } from './lifecycle';
 import {
+  closeStarted,
   type Reservation,
   type Reserved,
-  releaseCall,
+  releaseWrites,
   reservedColumns,
   reserveWrites,
   runningData,
@@ -171,7 +172,7 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
       if (!caller.wallet.funded_at) await fundNewWallet(services, caller.wallet.id);
       reservation = await startCall(services.db, tier, caller.key.id, callId, cost.total);
     } catch (error) {
-      await recordUnpaid(services, callId, 'paying', error);
+      await recordUnpaid(services, callId, error);
       throw error;
     }
   }
@@ -221,14 +222,13 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
           payment: { tx_signature: error.payment.signature, network: services.chain.network },
         },
       });
-      await releaseCall(services.db, reservation, { keepCall: true });
       await recordPaidCall(
         services,
         caller,
         callId,
         error.payment,
         { agent: error.payment.agentReceived + error.payment.protocolFee, markup: 0n, total: 0n },
-        { latencyMs: elapsed(call.started), error: failure },
+        { latencyMs: elapsed(call.started), error: failure, release: reservation },
         journaled.get(error.payment.signature),
       );
       throw failure;
@@ -249,9 +249,8 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
       await markOutcomeUnknown(services.db, callId, unknown, error.signature);
       throw unknown;
     }
-    await releaseCall(services.db, reservation);
     const failure = isChainError(error) ? paymentRefused(error, agent, caller.wallet.public_key) : error;
-    await recordUnpaid(services, callId, 'running', failure);
+    await closeStarted(services.db, callId, shownError(failure), reservation);
     throw failure;
   }
 
@@ -306,18 +305,16 @@ function paymentRefused(error: ChainError, agent: AgentListing, wallet: string):
   );
 }
 
-/** Closes a call that paid nothing with the error it ended with (unexpected ones are not shown). */
-async function recordUnpaid(
-  services: Services,
-  callId: string,
-  from: 'paying' | 'running',
-  error: unknown,
-): Promise<void> {
-  const shown = isAppError(error)
+/** Closes a call in `paying` (nothing reserved, nothing paid) with the error it ended with. */
+async function recordUnpaid(services: Services, callId: string, error: unknown): Promise<void> {
+  await closeUnpaid(services.db, callId, 'paying', shownError(error));
+}
+
+/** The error a call that paid nothing is closed with: unexpected ones are not shown. */
+const shownError = (error: unknown) =>
+  isAppError(error)
     ? error
     : new AppError('internal_error', 'Something went wrong on our side; nothing was paid. Try again.');
-  await closeUnpaid(services.db, callId, from, shown);
-}
 
 /** The answer to an async call, and to each replay of it. */
 function acceptedCall(id: string, agentId: string): CallAccepted {
@@ -393,7 +390,7 @@ async function openCall(
     try {
       await throwUnlessReserved(services.db, tier, reservation, rows[0]!, now);
     } catch (error) {
-      await recordUnpaid(services, callId, 'paying', error);
+      await recordUnpaid(services, callId, error);
       throw error;
     }
     return reservation;
@@ -522,7 +519,11 @@ export async function recordPaidCall(
   callId: string,
   payment: Pick<PaymentProof, 'signature' | 'lamportsSpent'>,
   cost: { agent: bigint; markup: bigint; total: bigint },
-  outcome: { latencyMs: number | null } & ({ answer: CallAnswer } | { error: AppError }),
+  outcome: { latencyMs: number | null } & (
+    | { answer: CallAnswer }
+    // A failed call is not billed: `release` gives its reserved spend back with the record.
+    | { error: AppError; release?: Reservation | undefined }
+  ),
   planned?: PlannedMovement,
 ): Promise<void> {
   const entry = planned ?? (await journalEntry(services.db, payment.signature));
@@ -565,6 +566,7 @@ export async function recordPaidCall(
     finish,
     ...(billed ? [usage] : []),
     ...(touchKey ? [keyUsed] : []),
+    ...('error' in outcome ? releaseWrites(outcome.release, { keepCall: true }) : []),
   ];
   const checks = [assertBooked(payment.signature), finished, ...(billed ? [assertUsageRecorded] : [])];
   await prepared(sql`with ${sql.join(writes)} select ${sql.join(checks)}`).execute(services.db);

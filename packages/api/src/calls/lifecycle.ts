@@ -108,7 +108,16 @@ export async function closeUnpaid(
   from: 'paying' | 'running',
   error: AppError,
 ): Promise<boolean> {
-  return changeCallStatus(db, callId, from, 'failed', {
+  return writeCall(db, unpaidClose(callId, from, error));
+}
+
+/** `closeUnpaid` as `callWrites` CTEs, for a statement that writes more with it. */
+export function unpaidClose(
+  callId: string,
+  from: 'paying' | 'running',
+  error: AppError,
+): RawBuilder<unknown> {
+  return statusChange(callId, from, 'failed', {
     set: {
       idempotency_key: null,
       response_status: error.status,

@@ -4,7 +4,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { isRateLimiterRes, rateLimited, rateLimitHeaders } from '../auth/limits';
 import type { LimiterFactory } from '../services';
-import { interruptedError, statusChange } from './lifecycle';
+import { interruptedError, statusChange, unpaidClose, writeCall } from './lifecycle';
 
 /** Per-key calls per minute, one limiter per tier, built once at start on the configured store. */
 export interface CallLimits {
@@ -181,26 +181,51 @@ export async function reservationOf(
   return { keyId: call.api_key_id, day: reserved.day, month: reserved.month, spend: BigInt(reserved.spend) };
 }
 
-/** Gives back a reservation (a call that did not happen, or is not billed). */
-export async function releaseCall(
+/**
+ * Giving back a reservation (a call that did not happen, or is not billed) as CTEs of one
+ * statement: written with the call's own change, so it is given back exactly when the call closes.
+ * `keepCall`: the day's call stays counted (it happened), only the spend goes back. `when`: written
+ * only if it holds (e.g. `exists (select from changed)`, the close landed).
+ */
+export function releaseWrites(
+  reservation: Reservation | undefined,
+  options: { keepCall?: boolean; when?: RawBuilder<boolean> } = {},
+): RawBuilder<unknown>[] {
+  if (!reservation) return [];
+  const when = options.when ? sql`and ${options.when}` : sql``;
+  const { keyId, day, month, spend } = reservation;
+  return [
+    ...(options.keepCall
+      ? []
+      : [
+          sql`released_day as (update key_usage_period set calls = calls - 1
+            where api_key_id = ${keyId} and period = ${day} ${when})`,
+        ]),
+    ...(spend > 0n
+      ? [
+          sql`released_month as (update key_usage_period set spend = spend - ${spend.toString()}::int8
+            where api_key_id = ${keyId} and period = ${month} ${when})`,
+        ]
+      : []),
+  ];
+}
+
+/**
+ * Closes a started call that paid nothing, and gives back what it reserved, in one statement: only
+ * the closer that wins gives it back, and never without the close. False when another run closed it.
+ */
+export async function closeStarted(
   db: Kysely<Database>,
-  reservation: Reservation,
-  options: { keepCall?: boolean } = {},
-) {
-  if (!options.keepCall) {
-    await db
-      .updateTable('key_usage_period')
-      .set((eb) => ({ calls: eb('calls', '-', 1) }))
-      .where('api_key_id', '=', reservation.keyId)
-      .where('period', '=', reservation.day)
-      .execute();
-  }
-  if (reservation.spend > 0n) {
-    await db
-      .updateTable('key_usage_period')
-      .set({ spend: sql`spend - ${reservation.spend.toString()}::int8` })
-      .where('api_key_id', '=', reservation.keyId)
-      .where('period', '=', reservation.month)
-      .execute();
-  }
+  callId: string,
+  error: AppError,
+  reservation: Reservation | undefined,
+): Promise<boolean> {
+  const release = releaseWrites(reservation, { when: sql<boolean>`exists (select from changed)` });
+  return writeCall(db, sql.join([unpaidClose(callId, 'running', error), ...release]));
+}
+
+/** Gives back a reservation on its own, where no call changes with it (see `releaseWrites`). */
+export async function releaseCall(db: Kysely<Database>, reservation: Reservation): Promise<void> {
+  const writes = releaseWrites(reservation);
+  if (writes.length > 0) await sql`with ${sql.join(writes)} select 1`.execute(db);
 }

@@ -6,7 +6,7 @@ import type { Services } from '../services';
 import { recordPaidCall } from './call-agent';
 import { payerOf } from './call-job';
 import { closeUnpaid, interruptedError } from './lifecycle';
-import { releaseCall, reservationOf } from './limits';
+import { closeStarted, reservationOf } from './limits';
 
 /**
  * Settles calls whose process stopped in the middle (a crash, a kill, a lost connection to the
@@ -58,14 +58,10 @@ export async function recoverCalls(services: Services, afterMs: number): Promise
       .where('call_id', '=', call.id)
       .where('status', '=', 'pending')
       .executeTakeFirst();
-    // Closing a started call unpaid gives its reservation back; only the closer that won does.
-    const closeStarted = async () => {
-      if (!(await closeUnpaid(db, call.id, 'running', interruptedError(call.id)))) return;
-      const reservation = await reservationOf(db, call);
-      if (reservation) await releaseCall(db, reservation);
-    };
+    const reservation = await reservationOf(db, call);
+    const closeUnpaidStarted = () => closeStarted(db, call.id, interruptedError(call.id), reservation);
     if (!intent) {
-      await closeStarted();
+      await closeUnpaidStarted();
       settled += 1;
       continue;
     }
@@ -88,18 +84,16 @@ export async function recoverCalls(services: Services, afterMs: number): Promise
         call.id,
         { signature: intent.signature, lamportsSpent: onChain.lamportsSpent },
         { agent: price, markup: 0n, total: 0n },
-        { latencyMs: null, error: lost },
+        // Recorded and not billed, like any agent failure after payment: the call counts, its spend not.
+        { latencyMs: null, error: lost, release: reservation },
       );
-      // Recorded and not billed, like any agent failure after payment: the call counts, its spend not.
-      const reservation = await reservationOf(db, call);
-      if (reservation) await releaseCall(db, reservation, { keepCall: true });
     } else {
       await dropTransaction(
         db,
         intent.signature,
         onChain.outcome === 'failed' ? onChain.lamportsSpent : undefined,
       );
-      await closeStarted();
+      await closeUnpaidStarted();
     }
     settled += 1;
   }
