@@ -453,6 +453,27 @@ describe.each(testDatabaseKinds)('usage windows sealed under a call on %s', (kin
     expect(next!.window_start.getTime() - sealed!.window_start.getTime()).toBe(hour);
   });
 
+  it('reconciles a call started in one month and recorded in the next against the next', async () => {
+    const dev = await newDeveloper(server);
+    const res = await store(dev.apiKey);
+    expect(res.status).toBe(200);
+    // As if it had started a second before this month began: its usage went into this month's window.
+    const monthStart = new Date(`${new Date().toISOString().slice(0, 7)}-01T00:00:00Z`);
+    const lastMonth = new Date(monthStart.getTime() - 1000);
+    await server.tdk.database.db
+      .updateTable('call')
+      .set({ created_at: sql<never>`${lastMonth.toISOString()}::timestamptz` })
+      .where('id', '=', res.body.id)
+      .execute();
+    const admin = await adminSession(server);
+    for (const period of [lastMonth, monthStart].map((d) => d.toISOString().slice(0, 7))) {
+      const report = await api('GET', `/api/tdk/admin/reconciliation?period=${period}`, { token: admin });
+      expect(report.status).toBe(200);
+      const own = report.body.usage.differences.filter((d: { user_id: string }) => d.user_id === dev.userId);
+      expect(own, period).toEqual([]);
+    }
+  });
+
   it('records nothing of a paid call it cannot bill, and recovery settles it from the chain', async () => {
     const dev = await newDeveloper(server);
     await seal(dev.userId, 0);

@@ -41,11 +41,20 @@ export async function reconcileUsage(services: Services, period: string): Promis
       'user_id',
       sql<string>`count(*)::text`.as('paid'),
       sql<string>`coalesce(sum(agent_cost), 0)::text`.as('agent_cost'),
-      sql<string>`coalesce(sum(developer_cost), 0)::text`.as('developer_cost'),
     ])
     .where('receipt_id', 'is not', null)
     .where('created_at', '>=', start)
     .where('created_at', '<', end)
+    .groupBy('user_id')
+    .execute();
+  // Usage is reported in the window a call is recorded in: by when it finished, not when it started
+  // (a call made just before midnight UTC on the last of the month is billed in the next month).
+  const billed = await db
+    .selectFrom('call')
+    .select(['user_id', sql<string>`coalesce(sum(developer_cost), 0)::text`.as('developer_cost')])
+    .where('receipt_id', 'is not', null)
+    .where('finished_at', '>=', start)
+    .where('finished_at', '<', end)
     .groupBy('user_id')
     .execute();
   // What left each account's wallets to pay agents, from the ledger's side.
@@ -80,7 +89,7 @@ export async function reconcileUsage(services: Services, period: string): Promis
     .groupBy('user_id')
     .execute();
 
-  const users = new Set([...calls, ...payments, ...reports].map((r) => r.user_id ?? ''));
+  const users = new Set([...calls, ...billed, ...payments, ...reports].map((r) => r.user_id ?? ''));
   users.delete('');
   const differences: UsageDifference[] = [];
   const compare = (userId: string, check: UsageDifference['check'], expected: string, actual: string) => {
@@ -97,7 +106,8 @@ export async function reconcileUsage(services: Services, period: string): Promis
       `${used?.paid ?? '0'} calls, ${used?.agent_cost ?? '0'}`,
       `${paid?.movements ?? '0'} calls, ${paid?.paid_out ?? '0'}`,
     );
-    compare(userId, 'usage_vs_reports', used?.developer_cost ?? '0', report?.recorded ?? '0');
+    const usage = billed.find((b) => b.user_id === userId);
+    compare(userId, 'usage_vs_reports', usage?.developer_cost ?? '0', report?.recorded ?? '0');
     undelivered += Number(report?.undelivered ?? 0);
     if (services.billing.port && report?.customer) {
       const summed = await services.billing.port.usageTotal(report.customer, start, end);
