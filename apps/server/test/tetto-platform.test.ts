@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type AgentServer, memoryAgent, startAgentServer } from '@tdk/agents';
-import { reconcileBalances, walletOfKind } from '@tdk/api';
+import { reconcileBalances, recoverCalls, walletOfKind } from '@tdk/api';
 import { createRpcChain, generateKeypair, type LocalRpcServer, startLocalRpcServer } from '@tdk/chain';
 import type { AgentListing } from '@tdk/core';
 import { startTettoStandIn, type TettoStandIn } from '@tdk/marketplace';
@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from '../src/config';
 import { startTestServer, type TestServer } from '../src/testing';
 import { newDeveloper } from './support/customers';
 import { jsonClient } from './support/http';
+import { until } from './support/processes';
 
 describe('TETTO_API_URL picks the Tetto platform', () => {
   const tetto = (env: Record<string, string>) =>
@@ -130,5 +131,68 @@ describe('a paid call through the Tetto platform adapter', () => {
     // The payment's SOL cost came from the landed transaction (lamportsSpentOf over RPC): to the lamport.
     const { differences } = await reconcileBalances(server.tdk.services);
     expect(differences.filter(({ wallet_id }) => wallet_id === dev.walletId)).toEqual([]);
+  });
+  it('never pays again while a refused payment may still land; recovery settles it, and the retry pays once', async () => {
+    // Wallets start with less than a call costs, and are refilled below 1,000 to 5,000.
+    const short = await startTestServer('pglite-memory', {
+      SOLANA_RPC_URL: rpc.url,
+      SOLANA_NETWORK: 'localnet',
+      SOLANA_USDC_MINT: rpc.chain.usdcMint,
+      TETTO_API_URL: standIn.url,
+      TETTO_PROTOCOL_WALLET: protocolWallet,
+      TDK_TIERS: JSON.stringify({
+        free: {
+          initialFunding: { usdc: '500', lamports: '50000000' },
+          usdcTopUp: { below: '1000', to: '5000' },
+        },
+      }),
+    });
+    try {
+      const treasury = await walletOfKind(short.tdk.database.db, 'treasury');
+      await rpc.chain.fund(treasury!.public_key, { lamports: 10_000_000_000n, usdc: 1_000_000_000n });
+      const dev = await newDeveloper(short);
+      const call = () =>
+        jsonClient(short.url)('POST', '/api/tdk/v1/call', {
+          token: dev.apiKey,
+          body: { agent_id: 'memory', input: { action: 'list' } },
+          headers: { 'idempotency-key': 'short-1' },
+        });
+      // Tetto answered 402 and the chain has not seen the payment: it may still land, so no second one.
+      const first = await call();
+      expect(first.status, JSON.stringify(first.body)).toBe(503);
+      expect(first.body.error.details).toMatchObject({ outcome: 'unknown' });
+      const replayed = await call();
+      expect(replayed.status).toBe(503);
+      expect(replayed.body.error.details).toEqual(first.body.error.details);
+      const { db } = short.tdk.database;
+      const payments = () =>
+        db
+          .selectFrom('chain_intent')
+          .select('status')
+          .where('wallet_id', '=', dev.walletId)
+          .where('kind', '=', 'agent_payment')
+          .execute();
+      expect((await payments()).map((p) => p.status)).toEqual(['pending']);
+
+      // Recovery settles it as never landed; the retry, on a refilled wallet, pays once.
+      await recoverCalls(short.tdk.services, 0);
+      expect((await payments()).map((p) => p.status)).toEqual(['dropped']);
+      const retried = await call();
+      expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+      expect((await payments()).map((p) => p.status).sort()).toEqual(['booked', 'dropped']);
+      // The refill runs in the background: the ledger agrees with the chain once it is booked.
+      const refills = () =>
+        db
+          .selectFrom('ledger_movement')
+          .select('id')
+          .where('wallet_id', '=', dev.walletId)
+          .where('kind', '=', 'top_up')
+          .execute();
+      await until('the refill booked', async () => (await refills()).length === 1);
+      const { differences } = await reconcileBalances(short.tdk.services);
+      expect(differences.filter(({ wallet_id }) => wallet_id === dev.walletId)).toEqual([]);
+    } finally {
+      await short.stop();
+    }
   });
 });

@@ -25,6 +25,7 @@ import { fundNewWallet, refillSoon, topUpIfLow, waitForRefill } from '../money/f
 import {
   assertBooked,
   bookingWrites,
+  inDoubt,
   journalEntry,
   journalTransaction,
   type PlannedMovement,
@@ -206,7 +207,9 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
   let paid: { output: unknown; payment: PaymentProof; receiptId: string };
   try {
     paid = await payAndCall().catch(async (error: unknown) => {
-      if (!isChainError(error) || error.code !== 'insufficient_funds') throw error;
+      // A refusal that may still land (a platform's 402 the chain has not settled) is never followed
+      // by a second payment: it is an unknown outcome, below.
+      if (!isChainError(error) || error.code !== 'insufficient_funds' || inDoubt(error)) throw error;
       // Refilled by this request, or by another one that got there first (waited for while it runs):
       // pay once more. A wallet still short is refused by the chain again, before anything moves.
       const topUp = await topUpIfLow(services, caller.wallet);
@@ -233,14 +236,10 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
       );
       throw failure;
     }
-    if (
-      isChainError(error) &&
-      error.signature &&
-      error.lamportsSpent === undefined &&
-      error.code !== 'expired'
-    ) {
+    if (isChainError(error) && inDoubt(error)) {
       // Sent, but the chain stopped answering before it said whether it landed. Reconciliation
-      // settles it once the chain answers.
+      // settles it once the chain answers; a wallet it found short is refilled meanwhile.
+      if (error.code === 'insufficient_funds') refillSoon(services, caller.wallet);
       const unknown = new AppError(
         'service_unavailable',
         'The payment was sent but its outcome is not known yet. Do not retry with a new Idempotency-Key.',

@@ -145,13 +145,17 @@ export async function dropTransaction(
  * Settles a send that threw: a transaction that surely moved nothing is dropped (a landed failure
  * with its fee booked); one that may still land (sent, outcome unknown) stays for recovery.
  */
+/** Sent (or handed to a platform that sends it), and the chain has not said whether it landed: it may still. */
+export const inDoubt = (error: ChainError): boolean =>
+  error.signature !== undefined && error.lamportsSpent === undefined && error.code !== 'expired';
+
 export async function settleFailedSend(
   db: Kysely<Database>,
   signature: string | undefined,
   error: ChainError,
 ): Promise<'dropped' | 'unknown'> {
   if (!signature) return 'dropped';
-  if (error.lamportsSpent === undefined && error.signature && error.code !== 'expired') return 'unknown';
+  if (inDoubt(error)) return 'unknown';
   await dropTransaction(db, signature, error.lamportsSpent);
   return 'dropped';
 }
