@@ -119,6 +119,41 @@ describe.each(testDatabaseKinds)('async calls on %s', (kind) => {
     expect(syncStream.frames.map((f) => f.data.status)).toEqual(['paying', 'running', 'succeeded']);
   });
 
+  it('holds a key to 10 open event streams at once, and frees a place when one closes', async () => {
+    const dev = await newDeveloper(server);
+    const call = await api('POST', '/api/tdk/v1/call', {
+      token: dev.apiKey,
+      body: { agent_id: slowAgentId, input: { delay_ms: 5_000 }, async: true },
+    });
+    const open = async () => {
+      const stop = new AbortController();
+      const res = await fetch(`${server.url}${call.body.links.events}`, {
+        headers: { authorization: `Bearer ${dev.apiKey}` },
+        signal: stop.signal,
+      });
+      return { res, stop };
+    };
+    const streams = [];
+    for (let i = 0; i < 10; i++) streams.push(await open());
+    try {
+      expect(streams.map((s) => s.res.status)).toEqual(Array(10).fill(200));
+      const refused = await open();
+      expect(refused.res.status).toBe(429);
+      expect(((await refused.res.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+      expect(refused.res.headers.get('retry-after')).toBe('1');
+      streams.shift()?.stop.abort();
+      let again = await open();
+      for (let tries = 0; again.res.status === 429 && tries < 50; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        again = await open();
+      }
+      streams.push(again);
+      expect(again.res.status).toBe(200);
+    } finally {
+      for (const s of streams) s.stop.abort();
+    }
+  });
+
   it('replays past events, resumes after Last-Event-ID, and tells a client that saw the end to stop', async () => {
     const dev = await newDeveloper(server);
     const call = await api('POST', '/api/tdk/v1/call', {

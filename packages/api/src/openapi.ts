@@ -132,7 +132,7 @@ const callEventsPath = {
     tags: ['calls'],
     summary: "Stream a call's status changes",
     description:
-      "The call's status changes as Server-Sent Events, from the first (or after `Last-Event-ID`) to the final one, then the stream ends. Each is `event: status`, `id: <seq>`, and `data:` one JSON `CallEvent`. Any key of the call's account may read it. Reconnecting after the final event is answered 204, which tells an EventSource to stop. A comment line every 15 s keeps proxies from closing a quiet stream.",
+      "The call's status changes as Server-Sent Events, from the first (or after `Last-Event-ID`) to the final one, then the stream ends. Each is `event: status`, `id: <seq>`, and `data:` one JSON `CallEvent`. Any key of the call's account may read it. Reconnecting after the final event is answered 204, which tells an EventSource to stop. A comment line every 15 s keeps proxies from closing a quiet stream. A key may hold 10 streams open at once (429 beyond).",
     security: [{ bearer: [] }],
     parameters: [
       { name: 'id', in: 'path' as const, required: true, schema: { type: 'string' as const } },
