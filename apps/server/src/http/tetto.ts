@@ -1,4 +1,4 @@
-import { isRateLimiterRes } from '@tdk/api';
+import { addressKey, isRateLimiterRes } from '@tdk/api';
 import type { SolanaPort, TettoStore } from '@tdk/core';
 import { createTettoProtocol, type LocalMarketplace, tettoHttpHandler } from '@tdk/marketplace';
 import type { Request, RequestHandler } from 'express';
@@ -34,7 +34,7 @@ export function tettoEndpoints(
   // intents table faster than expired intents are cleared.
   return (req, res, next) => {
     if (!req.path.startsWith('/api/agents') && !req.path.startsWith('/api/receipts/')) return next();
-    perIp.consume(req.ip ?? 'unknown').then(
+    perIp.consume(addressKey(req.ip)).then(
       () => handle(req, res, next),
       (rejection: unknown) => {
         if (!isRateLimiterRes(rejection)) return next(rejection);

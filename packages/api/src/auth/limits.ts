@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { AppError, type TierName, tierNames } from '@tdk/core';
 import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AuthSettings, LimiterFactory, Services } from '../services';
@@ -67,4 +68,24 @@ export function rateLimited(
 /** rate-limiter-flexible rejects with a RateLimiterRes when out of points, or an Error when its store fails. */
 export function isRateLimiterRes(value: unknown): value is RateLimiterRes {
   return typeof value === 'object' && value !== null && 'msBeforeNext' in value && !(value instanceof Error);
+}
+
+/**
+ * What a per-address limit counts for a client: its IPv4 address, or its IPv6 address's /64
+ * network. One host is usually given a whole /64, so counting its addresses one by one would let
+ * it pass any limit by changing the last 64 bits.
+ */
+export function addressKey(ip: string | undefined): string {
+  if (!ip) return 'unknown';
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(ip)) return ip;
+  const [head = '', tail] = ip.split('%')[0]!.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const zeros = tail === undefined ? [] : Array(Math.max(0, 8 - left.length - right.length)).fill('0');
+  const network = [...left, ...zeros, ...right]
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16));
+  return `${network.join(':')}::/64`;
 }

@@ -2,7 +2,7 @@ import { AppError, normaliseEmail, type Role } from '@tdk/core';
 import type { z } from 'zod';
 import { recordAudit } from '../audit/record';
 import { type Context, publicProcedure } from '../trpc';
-import { rateLimited, rateLimitHeaders } from './limits';
+import { addressKey, rateLimited, rateLimitHeaders } from './limits';
 import { decoyPasswordHash, verifyPassword } from './passwords';
 import { sessionDto, userDto, ZCredentials, ZSignedIn } from './schemas';
 import { createSession, type IssuedSession, type UserRow } from './sessions';
@@ -51,7 +51,7 @@ export async function signIn(
   } catch {
     throw invalidCredentials();
   }
-  const ip = ctx.ip ?? 'unknown';
+  const ip = addressKey(ctx.ip);
   const emailKey = `${email}|${ip}`;
 
   const [byEmail, byIp] = await Promise.all([

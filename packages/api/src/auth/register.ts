@@ -2,7 +2,7 @@ import { AppError, assertPasswordAcceptable, newId, normaliseEmail } from '@tdk/
 import { isUniqueViolation } from '@tdk/db';
 import { recordAudit } from '../audit/record';
 import { type Context, publicProcedure } from '../trpc';
-import { isRateLimiterRes, rateLimited, rateLimitHeaders } from './limits';
+import { addressKey, isRateLimiterRes, rateLimited, rateLimitHeaders } from './limits';
 import { hashPassword } from './passwords';
 import { sessionDto, userDto, ZCredentials, ZSignedIn } from './schemas';
 import { createSession } from './sessions';
@@ -62,7 +62,7 @@ async function takeSignupRate(ctx: Context): Promise<void> {
   const { authLimits, auth } = ctx.services;
   const limit = auth.signupsPerIpPerHour;
   try {
-    await authLimits.signupByIp.consume(ctx.ip ?? 'unknown');
+    await authLimits.signupByIp.consume(addressKey(ctx.ip));
   } catch (rejection) {
     if (!isRateLimiterRes(rejection)) throw rejection;
     throw rateLimited(
