@@ -190,6 +190,40 @@ describe.each(testDatabaseKinds)('money on %s', (kind) => {
     expect((await reconcileBalances(tdk.services)).differences).toEqual([]);
   });
 
+  it('counts the payments in flight against a wallet when deciding a top-up', async () => {
+    const wallet = await newFundedWallet(tdk);
+    await spend(tdk, wallet, 4_000_000n); // 6 USDC booked: above the free tier's 5 USDC threshold
+    expect(await topUpIfLow(tdk.services, wallet)).toEqual({ usdc: 0n, lamports: 0n });
+    // A call's payment of 2 USDC journaled, landed or about to, and booked only once its agent answers.
+    const inFlight = bs58.encode(Buffer.alloc(64, 11));
+    const from = ledgerAccount.wallet(wallet.id);
+    const postings = transferPostings(from, ledgerAccount.agentOwner('owner'), 'usdc', 2_000_000n);
+    await tdk.database.db
+      .insertInto('chain_intent')
+      .values({
+        signature: inFlight,
+        movement_id: newId('movement'),
+        kind: 'agent_payment',
+        wallet_id: wallet.id,
+        payer: from,
+        lamports_sent: '0',
+        postings: JSON.stringify(postings.map((p) => ({ ...p, amount: p.amount.toString() }))),
+        details: '{}',
+      })
+      .execute();
+    try {
+      expect(await walletBalance(tdk.database.db, wallet.id)).toMatchObject({ usdc: 4_000_000n });
+      expect(await topUpIfLow(tdk.services, wallet)).toEqual({ usdc: 6_000_000n, lamports: 0n });
+    } finally {
+      await tdk.database.db
+        .updateTable('chain_intent')
+        .set({ status: 'dropped' })
+        .where('signature', '=', inFlight)
+        .execute();
+    }
+    expect((await reconcileBalances(tdk.services)).differences).toEqual([]);
+  });
+
   it("releases a top-up's claim while one of the wallet's own payments is in flight", async () => {
     const wallet = await newFundedWallet(tdk);
     await spend(tdk, wallet, 6_000_000n);

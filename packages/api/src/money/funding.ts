@@ -258,9 +258,22 @@ export async function waitForRefill(
   }
 }
 
+/**
+ * A wallet's balance as top-ups judge it: the ledger's, less what its payments in flight send out
+ * (journaled and not booked yet: they may have landed already, and a call books its payment only
+ * once its agent has answered). Money in flight towards it is not counted until it is booked.
+ */
 export async function walletBalance(db: Kysely<Database>, walletId: string): Promise<Record<Asset, bigint>> {
   const account = ledgerAccount.wallet(walletId);
-  return (await ledgerBalances(db, [account])).get(account) ?? { usdc: 0n, sol: 0n };
+  const balance = (await ledgerBalances(db, [account])).get(account) ?? { usdc: 0n, sol: 0n };
+  const { rows } = await sql<{ asset: Asset; amount: string }>`
+    select p->>'asset' as asset, sum((p->>'amount')::numeric)::text as amount
+    from chain_intent i cross join jsonb_array_elements(i.postings) p
+    where i.wallet_id = ${walletId} and i.status = 'pending'
+      and p->>'account' = ${account} and (p->>'amount')::numeric < 0
+    group by 1`.execute(db);
+  for (const row of rows) balance[row.asset] += BigInt(row.amount);
+  return balance;
 }
 
 export const moneyJobs = {
