@@ -542,11 +542,12 @@ describe.each(testDatabaseKinds)('usage windows sealed under a call on %s', (kin
     expect(report.body.differences).toEqual([]);
   });
 
-  it("does not count a running call as stuck before its agent's own, longer timeout has passed", async () => {
+  /** A paid call left `running`, its payment in doubt: both usage windows sealed, its record failed. */
+  const stuckCall = async () => {
     const dev = await newDeveloper(server);
     await seal(dev.userId, 0);
     await seal(dev.userId, 1);
-    expect((await store(dev.apiKey)).status).toBe(500); // left `running`, its payment in doubt
+    expect((await store(dev.apiKey)).status).toBe(500);
     const { db } = server.tdk.database;
     const call = await db
       .selectFrom('call')
@@ -556,6 +557,11 @@ describe.each(testDatabaseKinds)('usage windows sealed under a call on %s', (kin
     const statusOf = async () =>
       (await db.selectFrom('call').select('status').where('id', '=', call.id).executeTakeFirstOrThrow())
         .status;
+    return { db, call, statusOf };
+  };
+
+  it("does not count a running call as stuck before its agent's own, longer timeout has passed", async () => {
+    const { db, call, statusOf } = await stuckCall();
     // As if the call's last steps (its events, its payment) were `seconds` ago.
     const age = async (seconds: number) => {
       const ago = sql<never>`now() - make_interval(secs => ${seconds})`;
@@ -579,20 +585,9 @@ describe.each(testDatabaseKinds)('usage windows sealed under a call on %s', (kin
       await agent.set({ timeout_ms: null }).execute();
     }
   });
+
   it('does not count a running call as stuck while its latest payment is recent', async () => {
-    const dev = await newDeveloper(server);
-    await seal(dev.userId, 0);
-    await seal(dev.userId, 1);
-    expect((await store(dev.apiKey)).status).toBe(500); // left `running`, its payment in doubt
-    const { db } = server.tdk.database;
-    const call = await db
-      .selectFrom('call')
-      .select('id')
-      .where('user_id', '=', dev.userId)
-      .executeTakeFirstOrThrow();
-    const statusOf = async () =>
-      (await db.selectFrom('call').select('status').where('id', '=', call.id).executeTakeFirstOrThrow())
-        .status;
+    const { db, call, statusOf } = await stuckCall();
     const agedBy = (seconds: number) => sql<never>`now() - make_interval(secs => ${seconds})`;
     // Started long ago, but its payment was signed just now: a run that refilled the wallet first.
     await db

@@ -76,6 +76,41 @@ async function spend(tdk: Tdk, wallet: WalletRow, amount: bigint): Promise<void>
   });
 }
 
+/** A transaction of the wallet written in the chain journal, pending: signed, and sent or about to be. */
+async function journalPending(
+  tdk: Tdk,
+  wallet: WalletRow,
+  kind: 'agent_payment' | 'top_up',
+  seed: number,
+  postings: Array<{ account: string; asset: string; amount: bigint }> = [],
+): Promise<{ drop: () => Promise<void> }> {
+  const signature = bs58.encode(Buffer.alloc(64, seed));
+  const { db } = tdk.database;
+  await db
+    .insertInto('chain_intent')
+    .values({
+      signature,
+      movement_id: newId('movement'),
+      kind,
+      wallet_id: wallet.id,
+      payer: ledgerAccount.wallet(wallet.id),
+      lamports_sent: '0',
+      postings: JSON.stringify(postings.map((p) => ({ ...p, amount: p.amount.toString() }))),
+      details: '{}',
+    })
+    .execute();
+  return {
+    // Settled as never landed.
+    drop: async () => {
+      await db
+        .updateTable('chain_intent')
+        .set({ status: 'dropped' })
+        .where('signature', '=', signature)
+        .execute();
+    },
+  };
+}
+
 describe.each(testDatabaseKinds)('money on %s', (kind) => {
   let server: TestServer;
   let tdk: Tdk;
@@ -159,33 +194,15 @@ describe.each(testDatabaseKinds)('money on %s', (kind) => {
     const wallet = await newFundedWallet(tdk);
     await spend(tdk, wallet, 6_000_000n);
     // A process claimed the wallet ten minutes ago, sent a top-up and died before its outcome.
-    const inDoubt = bs58.encode(Buffer.alloc(64, 9));
-    const { db } = tdk.database;
-    await db
+    await tdk.database.db
       .updateTable('wallet')
       .set({ top_up_claimed_at: sql<Date>`now() - interval '10 minutes'` })
       .where('id', '=', wallet.id)
       .execute();
-    await db
-      .insertInto('chain_intent')
-      .values({
-        signature: inDoubt,
-        movement_id: newId('movement'),
-        kind: 'top_up',
-        wallet_id: wallet.id,
-        payer: ledgerAccount.wallet(wallet.id),
-        lamports_sent: '0',
-        postings: '[]',
-        details: '{}',
-      })
-      .execute();
+    const inDoubt = await journalPending(tdk, wallet, 'top_up', 9);
     expect(await topUpIfLow(tdk.services, wallet)).toEqual({ usdc: 0n, lamports: 0n });
     // Settled (it never landed): the claim is taken over, and the wallet refilled once.
-    await db
-      .updateTable('chain_intent')
-      .set({ status: 'dropped' })
-      .where('signature', '=', inDoubt)
-      .execute();
+    await inDoubt.drop();
     expect(await topUpIfLow(tdk.services, wallet)).toEqual({ usdc: 6_000_000n, lamports: 0n });
     expect((await reconcileBalances(tdk.services)).differences).toEqual([]);
   });
@@ -195,31 +212,14 @@ describe.each(testDatabaseKinds)('money on %s', (kind) => {
     await spend(tdk, wallet, 4_000_000n); // 6 USDC booked: above the free tier's 5 USDC threshold
     expect(await topUpIfLow(tdk.services, wallet)).toEqual({ usdc: 0n, lamports: 0n });
     // A call's payment of 2 USDC journaled, landed or about to, and booked only once its agent answers.
-    const inFlight = bs58.encode(Buffer.alloc(64, 11));
-    const from = ledgerAccount.wallet(wallet.id);
-    const postings = transferPostings(from, ledgerAccount.agentOwner('owner'), 'usdc', 2_000_000n);
-    await tdk.database.db
-      .insertInto('chain_intent')
-      .values({
-        signature: inFlight,
-        movement_id: newId('movement'),
-        kind: 'agent_payment',
-        wallet_id: wallet.id,
-        payer: from,
-        lamports_sent: '0',
-        postings: JSON.stringify(postings.map((p) => ({ ...p, amount: p.amount.toString() }))),
-        details: '{}',
-      })
-      .execute();
+    const owner = ledgerAccount.agentOwner('owner');
+    const payment = transferPostings(ledgerAccount.wallet(wallet.id), owner, 'usdc', 2_000_000n);
+    const inFlight = await journalPending(tdk, wallet, 'agent_payment', 11, payment);
     try {
       expect(await walletBalance(tdk.database.db, wallet.id)).toMatchObject({ usdc: 4_000_000n });
       expect(await topUpIfLow(tdk.services, wallet)).toEqual({ usdc: 6_000_000n, lamports: 0n });
     } finally {
-      await tdk.database.db
-        .updateTable('chain_intent')
-        .set({ status: 'dropped' })
-        .where('signature', '=', inFlight)
-        .execute();
+      await inFlight.drop();
     }
     expect((await reconcileBalances(tdk.services)).differences).toEqual([]);
   });
@@ -228,20 +228,7 @@ describe.each(testDatabaseKinds)('money on %s', (kind) => {
     const wallet = await newFundedWallet(tdk);
     await spend(tdk, wallet, 6_000_000n);
     // A call's payment journaled and not yet recorded, as between its payment and its record.
-    const inFlight = bs58.encode(Buffer.alloc(64, 7));
-    await tdk.database.db
-      .insertInto('chain_intent')
-      .values({
-        signature: inFlight,
-        movement_id: newId('movement'),
-        kind: 'agent_payment',
-        wallet_id: wallet.id,
-        payer: ledgerAccount.wallet(wallet.id),
-        lamports_sent: '0',
-        postings: '[]',
-        details: '{}',
-      })
-      .execute();
+    const inFlight = await journalPending(tdk, wallet, 'agent_payment', 7);
     try {
       expect(await topUpIfLow(tdk.services, wallet)).toEqual({ usdc: 6_000_000n, lamports: 0n });
       const { top_up_claimed_at } = await tdk.database.db
@@ -252,11 +239,7 @@ describe.each(testDatabaseKinds)('money on %s', (kind) => {
       // Held, the next refill of this wallet would wait for the claim to go stale (minutes).
       expect(top_up_claimed_at).toBeNull();
     } finally {
-      await tdk.database.db
-        .updateTable('chain_intent')
-        .set({ status: 'dropped' })
-        .where('signature', '=', inFlight)
-        .execute();
+      await inFlight.drop();
     }
   });
 
