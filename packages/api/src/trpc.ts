@@ -1,7 +1,7 @@
 import { AppError, assertStorableInput, isAppError } from '@tdk/core';
 import { initTRPC } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
-import { isRateLimiterRes, rateLimited, rateLimitHeaders } from './auth/limits';
+import { takePoint } from './auth/limits';
 import { type UserRow, validateSessionToken } from './auth/sessions';
 import { takeCallRate } from './calls/limits';
 import { toAppError, toTRPCError } from './errors';
@@ -90,17 +90,13 @@ export const signedInProcedure = publicProcedure.use(async ({ ctx, next }) => {
   // Admins run the business from the admin app, a handful of requests per page: the top tier's rate.
   const rateTier = found.user.role === 'admin' ? 'pro' : found.user.tier;
   const limit = services.tiers[rateTier].accountRequestsPerMinute;
-  try {
-    const res = await services.authLimits.accountByTier[rateTier].consume(found.user.id);
-    Object.assign(ctx.responseHeaders, rateLimitHeaders(limit, res));
-  } catch (rejection) {
-    if (!isRateLimiterRes(rejection)) throw rejection;
-    throw rateLimited(
-      `Too many account requests: your tier allows ${limit} per minute.`,
-      rejection.msBeforeNext,
-      rateLimitHeaders(limit, rejection),
-    );
-  }
+  const headers = await takePoint(
+    services.authLimits.accountByTier[rateTier],
+    found.user.id,
+    limit,
+    `Too many account requests: your tier allows ${limit} per minute.`,
+  );
+  Object.assign(ctx.responseHeaders, headers);
   return next({
     ctx: { user: found.user as UserRow, session: { id: found.sessionId, expiresAt: found.expiresAt } },
   });

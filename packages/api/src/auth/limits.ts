@@ -65,6 +65,24 @@ export function rateLimited(
   });
 }
 
+/**
+ * Takes one point of `key`'s allowance (`limit` in all): the `RateLimit-*` headers of what is left,
+ * or a 429 `rateLimited` carrying them with `message` once it is spent.
+ */
+export async function takePoint(
+  limiter: RateLimiterAbstract,
+  key: string,
+  limit: number,
+  message: string,
+): Promise<Record<string, string>> {
+  try {
+    return rateLimitHeaders(limit, await limiter.consume(key));
+  } catch (rejection) {
+    if (!isRateLimiterRes(rejection)) throw rejection;
+    throw rateLimited(message, rejection.msBeforeNext, rateLimitHeaders(limit, rejection));
+  }
+}
+
 /** rate-limiter-flexible rejects with a RateLimiterRes when out of points, or an Error when its store fails. */
 export function isRateLimiterRes(value: unknown): value is RateLimiterRes {
   return typeof value === 'object' && value !== null && 'msBeforeNext' in value && !(value instanceof Error);

@@ -2,7 +2,7 @@ import { AppError, assertPasswordAcceptable, newId, normaliseEmail } from '@tdk/
 import { isUniqueViolation } from '@tdk/db';
 import { recordAudit } from '../audit/record';
 import { type Context, publicProcedure } from '../trpc';
-import { addressKey, isRateLimiterRes, rateLimited, rateLimitHeaders } from './limits';
+import { addressKey, takePoint } from './limits';
 import { hashPassword } from './passwords';
 import { sessionDto, userDto, ZCredentials, ZSignedIn } from './schemas';
 import { createSession } from './sessions';
@@ -60,15 +60,10 @@ export const register = publicProcedure
  */
 async function takeSignupRate(ctx: Context): Promise<void> {
   const { authLimits, auth } = ctx.services;
-  const limit = auth.signupsPerIpPerHour;
-  try {
-    await authLimits.signupByIp.consume(addressKey(ctx.ip));
-  } catch (rejection) {
-    if (!isRateLimiterRes(rejection)) throw rejection;
-    throw rateLimited(
-      'Too many sign-ups from this address. Try again later.',
-      rejection.msBeforeNext,
-      rateLimitHeaders(limit, rejection),
-    );
-  }
+  await takePoint(
+    authLimits.signupByIp,
+    addressKey(ctx.ip),
+    auth.signupsPerIpPerHour,
+    'Too many sign-ups from this address. Try again later.',
+  );
 }

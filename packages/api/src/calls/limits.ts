@@ -2,7 +2,7 @@ import { AppError, type Tier, type TierName, tierNames } from '@tdk/core';
 import type { Database } from '@tdk/db';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import { isRateLimiterRes, rateLimited, rateLimitHeaders } from '../auth/limits';
+import { takePoint } from '../auth/limits';
 import type { LimiterFactory } from '../services';
 import { interruptedError, statusChange, unpaidClose, writeCall } from './lifecycle';
 
@@ -35,17 +35,12 @@ export async function takeCallRate(
   kind: 'call' | 'read' = 'call',
 ) {
   const limit = tiers[tier].callsPerMinute;
-  try {
-    const bucket = kind === 'call' ? keyId : `read:${keyId}`;
-    return rateLimitHeaders(limit, await limits.perMinute[tier].consume(bucket));
-  } catch (rejection) {
-    if (!isRateLimiterRes(rejection)) throw rejection;
-    throw rateLimited(
-      `Rate limit: your tier allows ${limit} ${kind === 'call' ? 'calls' : 'reads'} per minute per key.`,
-      rejection.msBeforeNext,
-      rateLimitHeaders(limit, rejection),
-    );
-  }
+  return takePoint(
+    limits.perMinute[tier],
+    kind === 'call' ? keyId : `read:${keyId}`,
+    limit,
+    `Rate limit: your tier allows ${limit} ${kind === 'call' ? 'calls' : 'reads'} per minute per key.`,
+  );
 }
 
 export const dayPeriod = (at: Date) => `day:${at.toISOString().slice(0, 10)}`;
