@@ -2,7 +2,7 @@ export { ensureAdmin, hasAdmin } from './admin/bootstrap';
 export { reconcile } from './admin/reconciliation';
 export { type AgentRegistration, upsertAgent } from './agents/register-agent';
 export { type AuthLimits, addressKey, createAuthLimits, isRateLimiterRes } from './auth/limits';
-export { billingJobs, deliverUsage, syncCustomer } from './billing/delivery';
+export { billingJobs, deliverUsage, identifierWindowMs, syncCustomer } from './billing/delivery';
 export { handleStripeWebhook, type WebhookOutcome } from './billing/webhooks';
 export { callJobHandlers } from './calls/call-job';
 export { afterSeqOf, type CallEvent, readCallEvents, watchCallEvents } from './calls/events';

@@ -1,6 +1,6 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { listRegistry, tryAgent } from './admin/agents';
-import { listBillingPeriods, listMeterReports } from './admin/billing';
+import { listBillingPeriods, listMeterReports, resolveHeldReport } from './admin/billing';
 import { getCallDetail, listCalls } from './admin/calls';
 import { getCustomer, listCustomers } from './admin/customers';
 import { listBackgroundJobs } from './admin/jobs';
@@ -74,7 +74,7 @@ const admin = {
   audit: { list: listAudit },
   treasury: { get: getTreasury },
   reconciliation: { get: getReconciliation },
-  billing: { periods: listBillingPeriods, reports: listMeterReports },
+  billing: { periods: listBillingPeriods, reports: listMeterReports, resolveReport: resolveHeldReport },
   jobs: { list: listBackgroundJobs },
 } satisfies TRPCRouterRecord;
 

@@ -1,6 +1,7 @@
 import {
   type BillingCustomer,
   type BillingPort,
+  BillingRefusedError,
   BillingSignatureError,
   type BillingWebhookEvent,
   type MeterEvent,
@@ -84,6 +85,7 @@ export function createStripeBilling(options: StripeBillingOptions): BillingPort 
         return 'accepted';
       } catch (error) {
         if (isDuplicateIdentifier(error)) return 'duplicate';
+        if (isRefusal(error)) throw new BillingRefusedError(error.message);
         throw error;
       }
     },
@@ -159,6 +161,20 @@ function isDuplicateIdentifier(error: unknown): boolean {
   return (
     error instanceof Stripe.errors.StripeInvalidRequestError &&
     (error.code === 'resource_already_exists' || /identifier/i.test(error.message))
+  );
+}
+
+/**
+ * A 4xx answer means Stripe did nothing with the request, except a 409: another request with the same
+ * idempotency key is in flight, and it may yet be counted.
+ */
+function isRefusal(error: unknown): error is Stripe.errors.StripeError {
+  return (
+    error instanceof Stripe.errors.StripeError &&
+    error.statusCode !== undefined &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500 &&
+    error.statusCode !== 409
   );
 }
 

@@ -24,6 +24,7 @@ export type { Alert, AlertSink } from './ports/alerts';
 export {
   type BillingCustomer,
   type BillingPort,
+  BillingRefusedError,
   BillingSignatureError,
   type BillingWebhookEvent,
   type MeterEvent,

@@ -223,6 +223,8 @@ export interface BillingAccountTable {
   updated_at: UpdatedAt;
 }
 
+export type MeterReportStatus = 'open' | 'pending' | 'delivered' | 'held';
+
 export interface MeterReportTable {
   id: string;
   user_id: string;
@@ -230,10 +232,15 @@ export interface MeterReportTable {
   /** Developer cost in USDC base units (micro-dollars). */
   value: Int8;
   calls: ColumnType<number, number | undefined, number>;
-  status: ColumnType<'open' | 'pending' | 'delivered', 'open' | 'pending' | 'delivered' | undefined>;
+  /** `held`: past Stripe's identifier window with a count Stripe's summaries could not settle; an operator decides. */
+  status: ColumnType<MeterReportStatus, MeterReportStatus | undefined>;
   attempts: ColumnType<number, number | undefined, number>;
   next_attempt_at: ColumnType<Date, Date | undefined, Date>;
   last_error: string | null;
+  /** When the attempt in flight started; cleared when its outcome is recorded, so one left over means a crash. */
+  sending_since: Date | null;
+  /** When an attempt that Stripe may have counted was first sent; cleared once the report is settled. */
+  unconfirmed_since: Date | null;
   stripe_customer_id: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;

@@ -112,8 +112,6 @@ const groupingWindows = new Map([
   ['day', DAY],
 ]);
 
-const now = () => Math.floor(Date.now() / 1000);
-
 const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** An id like Stripe's: `cus_NffrFeUfNV2Hib`. */
@@ -226,7 +224,8 @@ function periodEnd(start: number, interval: string, count: number): number {
 }
 
 /** The Stripe API's state and endpoints, in memory. */
-export function createStripeApi() {
+export function createStripeApi(clock: () => number = Date.now) {
+  const now = () => Math.floor(clock() / 1000);
   const customers = new Map<string, StandInCustomer>();
   const products = new Map<string, StripeObject>();
   const prices = new Map<string, Price>();
@@ -480,7 +479,7 @@ export function createStripeApi() {
       );
     }
 
-    const nowMs = Date.now();
+    const nowMs = clock();
     const created = Math.floor(nowMs / 1000);
     const timestamp = int(params, 'timestamp') ?? created;
     if (timestamp < created - 35 * DAY) {

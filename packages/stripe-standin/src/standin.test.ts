@@ -297,6 +297,26 @@ describe('the Stripe stand-in, driven by the stripe SDK', () => {
     expect(standIn.meterEvents()).toHaveLength(1);
   });
 
+  it('loses answers after handling the request, and forgets identifiers once a day has passed', async () => {
+    const stripe = client();
+    const { customer } = await meteredPlan(stripe);
+    const event = {
+      event_name: 'api_call',
+      identifier: 'usage-1',
+      payload: { stripe_customer_id: customer.id, value: '3' },
+    };
+    standIn.failNext(1, { pathPrefix: '/v1/billing/meter_events', afterHandling: true });
+    await expect(stripe.billing.meterEvents.create(event)).rejects.toMatchObject({ statusCode: 500 });
+    expect(standIn.meterTotals('api_call').get(customer.id)).toBe(3);
+    await expect(stripe.billing.meterEvents.create(event)).rejects.toMatchObject({
+      code: DUPLICATE_METER_EVENT_CODE,
+    });
+
+    standIn.elapse(24 * 60 * 60 * 1000);
+    await stripe.billing.meterEvents.create(event);
+    expect(standIn.meterTotals('api_call').get(customer.id)).toBe(6);
+  });
+
   it('pages lists as Stripe does', async () => {
     const stripe = client();
     for (const name of ['a', 'b', 'c']) await stripe.customers.create({ name });

@@ -18,6 +18,11 @@ export interface FailureOptions {
   status?: number;
   /** Fail only requests whose path starts with this, e.g. `/v1/billing/meter_events`. Default: all. */
   pathPrefix?: string;
+  /**
+   * Let the API handle the request first (and keep its idempotent result), then answer the failure
+   * instead: an answer lost on the way back, so the caller cannot tell whether it took effect.
+   */
+  afterHandling?: boolean;
 }
 
 export interface StandInRequest {
@@ -46,6 +51,11 @@ export interface StripeStandIn {
   outage(options?: FailureOptions): void;
   /** Stop all injected failures: any outage, and any `failNext` not used up yet. */
   recover(): void;
+  /**
+   * Moves the stand-in's clock forward, as if that much time had passed: idempotency keys and meter
+   * event identifiers older than a day are then forgotten, as Stripe forgets them.
+   */
+  elapse(ms: number): void;
   /** Accepted meter events (not duplicates, not refused), in arrival order. */
   meterEvents(): AcceptedMeterEvent[];
   /** Sum of accepted meter event values per customer, for one event name. */
@@ -96,6 +106,7 @@ interface Failure {
   remaining: number;
   status: number;
   pathPrefix: string;
+  afterHandling: boolean;
 }
 
 interface SavedReply {
@@ -145,7 +156,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
  * real `stripe` SDK to talk to. See `StripeStandIn` for what tests can do to it and read from it.
  */
 export async function startStripeStandIn(options: { port?: number } = {}): Promise<StripeStandIn> {
-  const api = createStripeApi();
+  let elapsedMs = 0;
+  const clock = () => Date.now() + elapsedMs;
+  const api = createStripeApi(clock);
   const failures: Failure[] = [];
   const log: StandInRequest[] = [];
   /** By API key and idempotency key: Stripe keeps keys per account. */
@@ -170,10 +183,15 @@ export async function startStripeStandIn(options: { port?: number } = {}): Promi
   }
 
   function answer(incoming: Incoming): Reply {
-    // An injected failure stands for Stripe itself failing: it comes before anything looks at the request.
+    // An injected failure stands for Stripe itself failing: before anything looks at the request, or
+    // after it was handled (the answer lost).
     const failure = takeFailure(incoming.path);
-    if (failure) return errorReply(failure.status, failureError(failure.status));
+    if (!failure) return handle(incoming);
+    if (failure.afterHandling) handle(incoming);
+    return errorReply(failure.status, failureError(failure.status));
+  }
 
+  function handle(incoming: Incoming): Reply {
     const apiKey = /^Bearer ((?:sk|rk)_\S+)$/.exec(incoming.authorization ?? '')?.[1];
     if (!apiKey) {
       return errorReply(401, {
@@ -190,7 +208,7 @@ export async function startStripeStandIn(options: { port?: number } = {}): Promi
     const scope = `${apiKey} ${key}`;
     const request = `${incoming.method} ${incoming.path} ${incoming.body}`;
     const saved = savedReplies.get(scope);
-    if (saved && Date.now() - saved.at < DAY_MS) {
+    if (saved && clock() - saved.at < DAY_MS) {
       if (saved.request !== request) {
         return errorReply(400, {
           type: 'idempotency_error',
@@ -206,7 +224,7 @@ export async function startStripeStandIn(options: { port?: number } = {}): Promi
     // Only successes are saved: every refusal here is a validation error, whose result Stripe does not
     // save either, so the request may be retried under the same key.
     if (reply.status === 200) {
-      savedReplies.set(scope, { at: Date.now(), request, reply, requestId: incoming.requestId });
+      savedReplies.set(scope, { at: clock(), request, reply, requestId: incoming.requestId });
     }
     return reply;
   }
@@ -256,14 +274,17 @@ export async function startStripeStandIn(options: { port?: number } = {}): Promi
     protocol: 'http',
     url: `http://${host}:${port}`,
     clientOptions: { host, port, protocol: 'http' },
-    failNext(n, { status = 500, pathPrefix = '' } = {}) {
-      if (n > 0) failures.push({ remaining: n, status, pathPrefix });
+    failNext(n, { status = 500, pathPrefix = '', afterHandling = false } = {}) {
+      if (n > 0) failures.push({ remaining: n, status, pathPrefix, afterHandling });
     },
-    outage({ status = 500, pathPrefix = '' } = {}) {
-      failures.push({ remaining: Number.POSITIVE_INFINITY, status, pathPrefix });
+    outage({ status = 500, pathPrefix = '', afterHandling = false } = {}) {
+      failures.push({ remaining: Number.POSITIVE_INFINITY, status, pathPrefix, afterHandling });
     },
     recover() {
       failures.length = 0;
+    },
+    elapse(ms) {
+      elapsedMs += ms;
     },
     meterEvents: api.meterEvents,
     meterTotals(eventName) {

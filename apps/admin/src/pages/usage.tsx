@@ -1,10 +1,21 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { type Inputs, trpc } from '../api';
+import { type Inputs, type Outputs, trpc } from '../api';
 import { CallsChart } from '../chart';
 import { dateTime, usd } from '../format';
 import { Link } from '../router';
-import { Choice, Field, Loaded, Page, PagedTable, Pager, Status, Table, usePaged } from '../ui';
+import {
+  Choice,
+  ConfirmButton,
+  Field,
+  Loaded,
+  Page,
+  PagedTable,
+  Pager,
+  Status,
+  Table,
+  usePaged,
+} from '../ui';
 
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 
@@ -149,7 +160,7 @@ function Outbox() {
         <Choice
           label="State"
           value={state}
-          choices={['open', 'pending', 'failing', 'delivered'] as const}
+          choices={['open', 'pending', 'failing', 'held', 'delivered'] as const}
           onChange={setState}
         />
       </header>
@@ -172,7 +183,7 @@ function OutboxReports({ state }: { state: OutboxState }) {
         <>
           <p>
             {d.counts.open} open, {d.counts.pending} pending, <strong>{d.counts.failing} failing</strong>,{' '}
-            {d.counts.delivered} delivered.
+            <strong>{d.counts.held} held</strong>, {d.counts.delivered} delivered.
           </p>
           {d.items.length === 0 ? (
             <p className="empty">No reports in this state.</p>
@@ -188,6 +199,10 @@ function OutboxReports({ state }: { state: OutboxState }) {
                 { header: 'State', cell: (r) => <Status value={r.state} /> },
                 { header: 'Attempts', cell: (r) => r.attempts },
                 { header: 'Last error', cell: (r) => r.last_error ?? '—' },
+                {
+                  header: 'Actions',
+                  cell: (r) => (r.state === 'held' ? <ResolveReport report={r} /> : null),
+                },
               ]}
             />
           )}
@@ -195,6 +210,44 @@ function OutboxReports({ state }: { state: OutboxState }) {
         </>
       )}
     </Loaded>
+  );
+}
+
+type MeterReport = Outputs['admin']['billing']['reports']['items'][number];
+
+/** A held report waits for an operator to look in Stripe: counted there, or sent again. */
+function ResolveReport({ report }: { report: MeterReport }) {
+  const queryClient = useQueryClient();
+  const resolve = (outcome: 'counted' | 'not_counted') =>
+    trpc.admin.billing.resolveReport
+      .mutate({ id: report.id, outcome })
+      .then(() => queryClient.invalidateQueries());
+  const what = `the usage of ${report.user_id} for the window of ${dateTime(report.window_start)} (${usd(report.value)})`;
+  return (
+    <div className="row-actions">
+      <ConfirmButton
+        label="Stripe has it"
+        title="Mark as counted by Stripe?"
+        confirmLabel="Mark delivered"
+        onConfirm={() => resolve('counted')}
+      >
+        <p>
+          Only when the customer's meter usage in Stripe shows {what}, identifier <code>{report.id}</code>.
+        </p>
+      </ConfirmButton>
+      <ConfirmButton
+        label="Send again"
+        title="Send to Stripe again?"
+        confirmLabel="Send again"
+        danger
+        onConfirm={() => resolve('not_counted')}
+      >
+        <p>
+          Only when Stripe does not have {what}: Stripe no longer recognises its identifier, so it counts
+          whatever is sent.
+        </p>
+      </ConfirmButton>
+    </div>
   );
 }
 

@@ -1,6 +1,8 @@
+import { AppError } from '@tdk/core';
 import { toBigInt } from '@tdk/db';
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { recordAudit } from '../audit/record';
 import { decodeCursor, toPage, ZPageInput } from '../pagination';
 import { adminProcedure } from '../trpc';
 import { ZPeriod } from './reconciliation';
@@ -116,7 +118,7 @@ export const listBillingPeriods = adminProcedure
     };
   });
 
-const reportStates = ['open', 'pending', 'failing', 'delivered'] as const;
+const reportStates = ['open', 'pending', 'failing', 'held', 'delivered'] as const;
 
 const ZMeterReport = z
   .object({
@@ -142,7 +144,7 @@ export const listMeterReports = adminProcedure
       tags: ['admin'],
       summary: 'The usage outbox to Stripe (admin)',
       description:
-        '`failing` reports are pending ones whose last attempt failed; `counts` covers the whole outbox.',
+        "`failing` reports are pending ones whose last attempt failed; `held` ones were sent more than a day ago with an unknown outcome that Stripe's sums could not settle, and wait for an operator (`POST /tdk/admin/billing/reports/{id}/resolve`); `counts` covers the whole outbox.",
     },
   })
   .input(z.object({ state: z.enum(reportStates).optional(), ...ZPageInput }))
@@ -205,3 +207,60 @@ export const listMeterReports = adminProcedure
       next_cursor: page.next_cursor,
     };
   });
+
+/**
+ * An operator's answer for a held report, after looking at the customer's meter usage in Stripe:
+ * `counted` marks it delivered; `not_counted` sends it again (Stripe no longer knows its identifier,
+ * so it is counted once more: only when Stripe does not have it).
+ */
+export const resolveHeldReport = adminProcedure
+  .meta({
+    openapi: {
+      method: 'POST',
+      path: '/tdk/admin/billing/reports/{id}/resolve',
+      tags: ['admin'],
+      summary: 'Resolve a held usage report (admin)',
+      description: 'Audited. Only a `held` report can be resolved; any other answers 409 `conflict`.',
+    },
+  })
+  .input(z.object({ id: z.string().max(64), outcome: z.enum(['counted', 'not_counted']) }))
+  .output(z.object({ id: z.string(), state: z.enum(['pending', 'delivered']) }))
+  .mutation(({ ctx, input }) =>
+    ctx.services.db.transaction().execute(async (trx) => {
+      const report = await trx
+        .selectFrom('meter_report')
+        .select(['id', 'user_id', 'status', 'window_start', 'value'])
+        .where('id', '=', input.id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!report) throw new AppError('not_found', `No usage report ${input.id}.`);
+      if (report.status !== 'held') {
+        throw new AppError('conflict', `Usage report ${input.id} is ${report.status}, not held.`);
+      }
+      const counted = input.outcome === 'counted';
+      await trx
+        .updateTable('meter_report')
+        .set({
+          status: counted ? 'delivered' : 'pending',
+          delivered_at: counted ? new Date() : null,
+          unconfirmed_since: null,
+          last_error: null,
+          next_attempt_at: new Date(),
+          updated_at: new Date(),
+        })
+        .where('id', '=', report.id)
+        .execute();
+      await recordAudit(trx, ctx, {
+        actor: { type: 'user', id: ctx.user.id },
+        action: 'billing.report_resolved',
+        target: { type: 'meter_report', id: report.id },
+        details: {
+          user_id: report.user_id,
+          outcome: input.outcome,
+          window_start: report.window_start.toISOString(),
+          value: Number(toBigInt(report.value)),
+        },
+      });
+      return { id: report.id, state: counted ? 'delivered' : 'pending' };
+    }),
+  );

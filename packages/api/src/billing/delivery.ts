@@ -1,7 +1,7 @@
-import type { BillingCustomer, BillingPort } from '@tdk/core';
-import type { Database } from '@tdk/db';
+import { type BillingCustomer, type BillingPort, BillingRefusedError } from '@tdk/core';
+import { type Database, type MeterReportTable, toBigInt } from '@tdk/db';
 import { enqueueJob } from '@tdk/jobs';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Services } from '../services';
 import { sealFinishedWindows } from './usage';
 
@@ -12,6 +12,11 @@ export const billingJobs = {
   syncCustomer: 'billing.sync_customer',
 } as const;
 
+/**
+ * How long after an attempt whose outcome is unknown its identifier may be sent again: Stripe dedupes
+ * identifiers over a rolling window of at least 24 hours; the rest is margin.
+ */
+export const identifierWindowMs = 20 * 3600 * 1000;
 /** Attempts after which a report that still fails raises the `billing_delivery_failing` alert. */
 const alertAfterAttempts = 5;
 /** A report being sent by one worker is not picked up by another for this long. */
@@ -108,6 +113,8 @@ export interface DeliveryResult {
  * meter event whose identifier is the report's id. Reports are claimed with a lease (two workers
  * never send one at the same time), and a report sent but not marked (a crash, a lost answer) is
  * sent again with the same identifier, which Stripe counts once. Failures retry with backoff.
+ * Stripe forgets identifiers after about a day: a report whose first unconfirmed attempt is older
+ * than `identifierWindowMs` is settled from Stripe's own sums instead of being sent blind.
  */
 export async function deliverUsage(services: Services): Promise<DeliveryResult> {
   const billing = services.billing.port;
@@ -121,6 +128,9 @@ export async function deliverUsage(services: Services): Promise<DeliveryResult> 
       .set({
         next_attempt_at: sql`now() + make_interval(secs => ${sendLeaseSeconds})`,
         attempts: sql`attempts + 1`,
+        // An attempt still marked in flight never recorded its outcome (a crash): it may have been counted.
+        unconfirmed_since: sql`coalesce(unconfirmed_since, sending_since)`,
+        sending_since: sql`now()`,
       })
       .where('id', 'in', (eb) =>
         eb
@@ -146,14 +156,27 @@ export async function deliverUsage(services: Services): Promise<DeliveryResult> 
       return found;
     };
     await forEachLimited(claimed, concurrentSends, async (report) => {
+      let sent = false;
       try {
         const customer = await customerOf(report.user_id);
-        await billing.reportUsage({
-          customerId: customer.customerId,
-          identifier: report.id,
-          value: BigInt(report.value),
-          timestamp: meterTimestamp(report.window_start),
-        });
+        const value = toBigInt(report.value);
+        const pastWindow =
+          report.unconfirmed_since !== null &&
+          Date.now() - report.unconfirmed_since.getTime() >= identifierWindowMs;
+        const counted = pastWindow ? await countedByStripe(db, billing, customer, report, value) : 'missing';
+        if (counted === 'unsettled') {
+          await holdReport(services, report);
+          return;
+        }
+        if (counted === 'missing') {
+          sent = true;
+          await billing.reportUsage({
+            customerId: customer.customerId,
+            identifier: report.id,
+            value,
+            timestamp: meterTimestamp(report.window_start),
+          });
+        }
         await db
           .updateTable('meter_report')
           .set({
@@ -161,6 +184,8 @@ export async function deliverUsage(services: Services): Promise<DeliveryResult> 
             delivered_at: new Date(),
             stripe_customer_id: customer.customerId,
             last_error: null,
+            sending_since: null,
+            unconfirmed_since: null,
             updated_at: new Date(),
           })
           .where('id', '=', report.id)
@@ -169,11 +194,17 @@ export async function deliverUsage(services: Services): Promise<DeliveryResult> 
       } catch (error) {
         result.failed += 1;
         const message = describe(error);
+        // Unless Stripe refused it outright, what was sent may have been counted.
+        const maybeCounted = sent && !(error instanceof BillingRefusedError);
         await db
           .updateTable('meter_report')
           .set({
             last_error: message,
             next_attempt_at: sql`now() + make_interval(secs => ${retryDelaySeconds(report.attempts)})`,
+            unconfirmed_since: maybeCounted
+              ? sql`coalesce(unconfirmed_since, sending_since)`
+              : sql`unconfirmed_since`,
+            sending_since: null,
             updated_at: new Date(),
           })
           .where('id', '=', report.id)
@@ -204,8 +235,65 @@ async function knownCustomer(db: Kysely<Database>, userId: string): Promise<Bill
 
 /** Stripe takes meter events from the past 35 days: older windows (a long offline spell) report as of 34 days ago. */
 function meterTimestamp(windowStart: Date): Date {
-  const oldest = Date.now() - 34 * 24 * 3600 * 1000;
-  return new Date(Math.max(windowStart.getTime(), oldest));
+  return new Date(Math.max(windowStart.getTime(), oldestMeterTimestamp()));
+}
+
+const oldestMeterTimestamp = () => Date.now() - 34 * 24 * 3600 * 1000;
+
+/**
+ * Whether Stripe counted a report, from its sum for the customer over the minute of the report's
+ * timestamp, less the other reports of that minute (none with a report interval of a minute or
+ * more). `unsettled` when that cannot tell: another sum, another report of the minute not settled
+ * either, or a window old enough that earlier attempts sent another timestamp.
+ */
+async function countedByStripe(
+  db: Kysely<Database>,
+  billing: BillingPort,
+  customer: BillingCustomer,
+  report: Selectable<MeterReportTable>,
+  value: bigint,
+): Promise<'counted' | 'missing' | 'unsettled'> {
+  if (report.window_start.getTime() < oldestMeterTimestamp()) return 'unsettled';
+  const minute = new Date(Math.floor(report.window_start.getTime() / 60_000) * 60_000);
+  const end = new Date(minute.getTime() + 60_000);
+  const neighbours = await db
+    .selectFrom('meter_report')
+    .select([
+      sql<string>`coalesce(sum(value) filter (where status = 'delivered'), 0)::text`.as('delivered'),
+      sql<string>`count(*) filter (where status <> 'delivered')::text`.as('unsettled'),
+    ])
+    .where('user_id', '=', report.user_id)
+    .where('window_start', '>=', minute)
+    .where('window_start', '<', end)
+    .where('id', '<>', report.id)
+    .executeTakeFirstOrThrow();
+  if (Number(neighbours.unsettled) > 0) return 'unsettled';
+  const others = BigInt(neighbours.delivered);
+  const total = await billing.usageTotal(customer.customerId, minute, end);
+  if (total === others + value) return 'counted';
+  return total === others ? 'missing' : 'unsettled';
+}
+
+/** Keeps a report out of delivery until an operator says whether Stripe has it (`resolveHeldReport`). */
+async function holdReport(services: Services, report: Selectable<MeterReportTable>): Promise<void> {
+  const message =
+    "Sent more than a day ago with an unknown outcome, and Stripe's sums do not settle whether it was counted: check the customer's meter usage in Stripe, then resolve it.";
+  await services.db
+    .updateTable('meter_report')
+    .set({ status: 'held', last_error: message, sending_since: null, updated_at: new Date() })
+    .where('id', '=', report.id)
+    .execute();
+  await services.alerts.raise({
+    kind: 'billing_report_held',
+    subject: report.id,
+    severity: 'critical',
+    message: `A usage report for Stripe is held: ${message}`,
+    details: {
+      report_id: report.id,
+      user_id: report.user_id,
+      window_start: report.window_start.toISOString(),
+    },
+  });
 }
 
 /** 2, 4, 8 … seconds, up to 15 minutes, with jitter so failed reports do not retry in lockstep. */

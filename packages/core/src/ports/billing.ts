@@ -46,3 +46,11 @@ export interface BillingWebhookEvent {
 export class BillingSignatureError extends Error {
   override readonly name = 'BillingSignatureError';
 }
+
+/**
+ * Stripe refused a request outright (a 4xx other than a conflict): it recorded nothing, so sending
+ * it again can never count twice. Any other failure (no answer, a 5xx) leaves the outcome unknown.
+ */
+export class BillingRefusedError extends Error {
+  override readonly name = 'BillingRefusedError';
+}
