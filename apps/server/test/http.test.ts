@@ -129,6 +129,16 @@ describe.each(testDatabaseKinds)('HTTP host on %s', (kind) => {
     );
   });
 
+  it('takes percent-encoded unreserved characters in a REST path as the characters', async () => {
+    const plain = await get('/api/tdk/agents/memory');
+    expect(plain.status).toBe(200);
+    const encoded = await get('/api/tdk/agents/%6D%65mory');
+    expect(encoded.status).toBe(200);
+    expect(await encoded.json()).toEqual(await plain.json());
+    // Other escapes stay escapes: no agent has a space in its name.
+    expect((await get('/api/tdk/agents/mem%20ory')).status).toBe(404);
+  });
+
   it('keeps a caller-supplied request id when it is sane, and replaces it when not', async () => {
     expect(
       (await get('/healthz', { headers: { 'x-request-id': 'trace-abc.123' } })).headers.get('x-request-id'),

@@ -37,6 +37,23 @@ const bodylessPostsAsJson: RequestHandler = (req, _res, next) => {
 };
 
 /**
+ * RFC 3986 makes a percent-encoded unreserved character the character itself (`%6Demory` is
+ * `memory`), and clients that encode every path parameter may send them so; the REST adapter matches
+ * paths as they come, so they are decoded here.
+ */
+const unreservedPathDecoded: RequestHandler = (req, _res, next) => {
+  if (req.url.includes('%')) {
+    const queryAt = req.url.indexOf('?');
+    const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
+    const decoded = path.replace(/%(?:[46][1-9a-f]|[57][0-9a]|3[0-9]|2[de]|5f|7e)/gi, (encoded) =>
+      String.fromCharCode(Number.parseInt(encoded.slice(1), 16)),
+    );
+    req.url = decoded + (queryAt === -1 ? '' : req.url.slice(queryAt));
+  }
+  next();
+};
+
+/**
  * The REST adapter turns the parsed body back into JSON text before the procedure's own input check
  * runs, so absurdly nested bodies are refused here, before that can overflow the stack.
  */
@@ -205,6 +222,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     express.json({ limit: options.maxBodyBytes }),
     storableJson,
     bodylessPostsAsJson,
+    unreservedPathDecoded,
     documentedRestErrors,
     createOpenApiExpressMiddleware({
       router,
