@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing';
 import { adminSession, newDeveloper } from './support/customers';
 import { jsonClient } from './support/http';
+import { countMovements } from './support/ledger';
 
 interface Frame {
   event: string | undefined;
@@ -224,7 +225,7 @@ describe.each(testDatabaseKinds)('async calls on %s', (kind) => {
       headers,
     });
     expect(sync.status).toBe(409);
-    expect(await countPayments(server, dev.walletId)).toBe(1);
+    expect(await countMovements(server, dev.walletId)).toBe(1);
   });
 
   it('records a failing agent as a failed call with its error, paid and not billed', async () => {
@@ -335,7 +336,7 @@ describe('the job of an async call, run again after its worker stopped', () => {
     await runJob(callId);
     expect((await record(callId, dev.apiKey)).body.status).toBe('succeeded');
     await runJob(callId);
-    expect(await countPayments(server, dev.walletId)).toBe(1);
+    expect(await countMovements(server, dev.walletId)).toBe(1);
     const stream = await readStream(`${server.url}/api/tdk/v1/calls/${callId}/events`, {
       authorization: `Bearer ${dev.apiKey}`,
     });
@@ -354,7 +355,25 @@ describe('the job of an async call, run again after its worker stopped', () => {
       .where('id', '=', callId)
       .executeTakeFirstOrThrow();
     expect(call).toMatchObject({ status: 'failed', response: { error: { code: 'api_key_revoked' } } });
-    expect(await countPayments(server, dev.walletId)).toBe(0);
+    expect(await countMovements(server, dev.walletId)).toBe(0);
+  });
+
+  it('does not run a queued call whose subscription ended in the meantime: failed, nothing paid', async () => {
+    const dev = await newDeveloper(server);
+    const callId = await queue(dev);
+    // As `customer.subscription.deleted` records it (billing is offline here: no webhook to send).
+    await server.tdk.database.db
+      .insertInto('billing_account')
+      .values({ user_id: dev.userId, stripe_subscription_id: 'sub_ended', subscription_status: 'canceled' })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ subscription_status: 'canceled' }))
+      .execute();
+    await runJob(callId);
+    expect((await record(callId, dev.apiKey)).body).toMatchObject({
+      status: 'failed',
+      error: { code: 'subscription_canceled' },
+      payment: null,
+    });
+    expect(await countMovements(server, dev.walletId)).toBe(0);
   });
 
   it('closes a call its run left in `paying` as failed: nothing was sent, so nothing was paid', async () => {
@@ -368,7 +387,7 @@ describe('the job of an async call, run again after its worker stopped', () => {
       error: { details: { reason: 'interrupted' } },
       payment: null,
     });
-    expect(await countPayments(server, dev.walletId)).toBe(0);
+    expect(await countMovements(server, dev.walletId)).toBe(0);
     // A call in `paying` holds no reservation (it is taken with the move to `running`): none to give back.
     expect((await api('GET', '/api/tdk/usage/current', { token: dev.apiKey })).body.quota.used_today).toBe(0);
   });
@@ -380,7 +399,7 @@ describe('the job of an async call, run again after its worker stopped', () => {
     await runJob(callId);
     const { body } = await record(callId, dev.apiKey);
     expect(body).toMatchObject({ status: 'running', error: { details: { outcome: 'unknown' } } });
-    expect(await countPayments(server, dev.walletId)).toBe(0);
+    expect(await countMovements(server, dev.walletId)).toBe(0);
   });
 });
 
@@ -414,14 +433,4 @@ async function waitUntilFinished(api: ReturnType<typeof jsonClient>, callId: str
     if (body.status === 'succeeded' || body.status === 'failed') return body;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function countPayments(server: TestServer, walletId: string): Promise<number> {
-  const row = await server.tdk.database.db
-    .selectFrom('ledger_movement')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('wallet_id', '=', walletId)
-    .where('kind', '=', 'agent_payment')
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }

@@ -4,18 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing';
 import { adminSession, newDeveloper } from './support/customers';
 import { type JsonResponse, jsonClient } from './support/http';
-
-const countMovements = async (server: TestServer, walletId: string, kind = 'agent_payment') =>
-  Number(
-    (
-      await server.tdk.database.db
-        .selectFrom('ledger_movement')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('wallet_id', '=', walletId)
-        .where('kind', '=', kind)
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+import { countMovements } from './support/ledger';
 
 describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
   let server: TestServer;

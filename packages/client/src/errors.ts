@@ -38,7 +38,7 @@ export class AuthenticationError extends TDKError {
   override name = 'AuthenticationError';
 }
 
-/** 403: the account is suspended (`account_suspended`), has an unpaid invoice (`billing_past_due`), holds all the keys its tier allows (`key_limit_reached`), or lacks the role (`forbidden`). */
+/** 403: the account is suspended (`account_suspended`), has an unpaid invoice (`billing_past_due`), its subscription has ended (`subscription_canceled`), holds all the keys its tier allows (`key_limit_reached`), or lacks the role (`forbidden`). */
 export class PermissionError extends TDKError {
   override name = 'PermissionError';
 }

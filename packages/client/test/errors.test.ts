@@ -24,6 +24,7 @@ const expected: Record<keyof typeof errorStatus, string> = {
   forbidden: 'PermissionError',
   account_suspended: 'PermissionError',
   billing_past_due: 'PermissionError',
+  subscription_canceled: 'PermissionError',
   key_limit_reached: 'PermissionError',
   not_found: 'NotFoundError',
   agent_not_found: 'NotFoundError',

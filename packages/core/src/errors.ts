@@ -20,6 +20,7 @@ export const errorStatus = {
   forbidden: 403,
   account_suspended: 403,
   billing_past_due: 403,
+  subscription_canceled: 403,
   key_limit_reached: 403,
   not_found: 404,
   agent_not_found: 404,

@@ -63,6 +63,7 @@ export {
   type UsdcTransfer,
 } from './ports/solana';
 export { developerCost, formatUsd } from './pricing';
+export { subscriptionEnded } from './subscriptions';
 export { defaultTiers, resolveTiers, type Tier, type TierName, type TierOverrides, tierNames } from './tiers';
 export { kekVersionOf, openSecret, rewrap, sealSecret, type VaultBinding } from './vault/envelope';
 export { VaultError, type VaultErrorCode } from './vault/error';

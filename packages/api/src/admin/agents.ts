@@ -5,6 +5,7 @@ import { agentDto, ZAgent } from '../agents/schemas';
 import { recordAudit } from '../audit/record';
 import { callAgent } from '../calls/call-agent';
 import { ZCallAccepted, ZCallAnswer } from '../calls/schemas';
+import { callerOf } from '../keys/verifier';
 import { newestFirst, ZPageInput } from '../pagination';
 import { adminProcedure } from '../trpc';
 
@@ -46,14 +47,8 @@ export const tryAgent = adminProcedure
       .executeTakeFirst();
     if (!key) throw new AppError('not_found', `No API key ${input.key_id} of yours.`);
     if (key.status === 'revoked') throw new AppError('api_key_revoked', 'This API key has been revoked.');
-    const [wallet, billing] = await Promise.all([
-      db.selectFrom('wallet').selectAll().where('id', '=', key.wallet_id).executeTakeFirstOrThrow(),
-      db
-        .selectFrom('billing_account')
-        .select('payment_status')
-        .where('user_id', '=', ctx.user.id)
-        .executeTakeFirst(),
-    ]);
+    // Checked as any caller of this key: the same billing state refuses it.
+    const caller = await callerOf(db, key);
     const audit = (details: Record<string, unknown>) =>
       recordAudit(db, ctx, {
         actor: { type: 'user', id: ctx.user.id },
@@ -62,11 +57,12 @@ export const tryAgent = adminProcedure
         details: { key_id: key.id, ...details },
       });
     try {
-      const { answer } = await callAgent(
-        ctx.services,
-        { key, wallet, user: ctx.user, paymentStatus: billing?.payment_status ?? 'ok' },
-        { agentId: input.agent_id, input: input.input, idempotencyKey: undefined, async: input.async },
-      );
+      const { answer } = await callAgent(ctx.services, caller, {
+        agentId: input.agent_id,
+        input: input.input,
+        idempotencyKey: undefined,
+        async: input.async,
+      });
       await audit({ call_id: answer.id, status: answer.status });
       return answer;
     } catch (error) {

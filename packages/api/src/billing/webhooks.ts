@@ -1,4 +1,10 @@
-import { AppError, assertStorableInput, BillingSignatureError, type BillingWebhookEvent } from '@tdk/core';
+import {
+  AppError,
+  assertStorableInput,
+  BillingSignatureError,
+  type BillingWebhookEvent,
+  subscriptionEnded,
+} from '@tdk/core';
 import type { Database } from '@tdk/db';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
@@ -42,14 +48,14 @@ export async function handleStripeWebhook(
   assertStorableInput(event);
   const audit = { ip: request.ip, userAgent: request.userAgent };
   const outcome = await applyEvent(services, event, audit);
-  // Usage reported after the subscription ended is not on any invoice until it has a new one: an
-  // operator decides (TDK does not subscribe the account again by itself).
+  // The account's keys are refused from now on; whether to subscribe it again is an operator's
+  // decision (`admin.users.resubscribe`), never TDK's by itself.
   if (outcome === 'handled' && event.type === 'customer.subscription.deleted') {
     await services.alerts.raise({
       kind: 'billing_subscription_canceled',
       subject: String(event.data.object.customer),
       severity: 'critical',
-      message: `A Stripe subscription of customer ${String(event.data.object.customer)} was canceled: its usage is no longer invoiced.`,
+      message: `A Stripe subscription of customer ${String(event.data.object.customer)} was canceled: its keys cannot call agents until an admin subscribes the account again.`,
       details: { customer: event.data.object.customer, subscription: event.data.object.id },
     });
   }
@@ -73,28 +79,47 @@ function applyEvent(
     const at = new Date(event.created * 1000);
     if (event.type.startsWith('invoice.')) return applyInvoice(trx, event.type, at, object, audit);
     if (event.type === 'customer.subscription.updated' || event.type === 'customer.subscription.deleted') {
-      const account = await trx
-        .selectFrom('billing_account')
-        .select(['user_id', 'subscription_status_at'])
-        .where('stripe_customer_id', '=', String(object.customer))
-        .where('stripe_subscription_id', '=', String(object.id))
-        .forUpdate()
-        .executeTakeFirst();
-      if (!account) return 'ignored';
-      if (account.subscription_status_at !== null && account.subscription_status_at > at) return 'superseded';
-      await trx
-        .updateTable('billing_account')
-        .set({
-          subscription_status: event.type.endsWith('deleted') ? 'canceled' : String(object.status),
-          subscription_status_at: at,
-          updated_at: new Date(),
-        })
-        .where('user_id', '=', account.user_id)
-        .execute();
-      return 'handled';
+      return applySubscription(trx, event.type, at, object, audit);
     }
     return 'ignored';
   });
+}
+
+/**
+ * The status of the account's current subscription; an ended one stops its keys calling agents. An
+ * event about another subscription (one an admin has replaced since) changes nothing.
+ */
+async function applySubscription(
+  trx: Transaction<Database>,
+  type: string,
+  at: Date,
+  subscription: Record<string, unknown>,
+  audit: { ip: string | undefined; userAgent: string | undefined },
+): Promise<WebhookOutcome> {
+  const account = await trx
+    .selectFrom('billing_account')
+    .select(['user_id', 'subscription_status', 'subscription_status_at'])
+    .where('stripe_customer_id', '=', String(subscription.customer))
+    .where('stripe_subscription_id', '=', String(subscription.id))
+    .forUpdate()
+    .executeTakeFirst();
+  if (!account) return 'ignored';
+  if (account.subscription_status_at !== null && account.subscription_status_at > at) return 'superseded';
+  const status = type.endsWith('deleted') ? 'canceled' : String(subscription.status);
+  await trx
+    .updateTable('billing_account')
+    .set({ subscription_status: status, subscription_status_at: at, updated_at: new Date() })
+    .where('user_id', '=', account.user_id)
+    .execute();
+  if (subscriptionEnded(status) && !subscriptionEnded(account.subscription_status)) {
+    await recordAudit(trx, audit, {
+      actor: stripeActor,
+      action: 'billing.subscription_ended',
+      target: { type: 'user', id: account.user_id },
+      details: { source: 'stripe_webhook', subscription: String(subscription.id), status },
+    });
+  }
+  return 'handled';
 }
 
 /** What TDK reads of an event, typed as Stripe sends it; an event otherwise shaped is refused whole. */

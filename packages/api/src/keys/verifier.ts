@@ -1,4 +1,4 @@
-import { AppError } from '@tdk/core';
+import { AppError, subscriptionEnded } from '@tdk/core';
 import type { ApiKeyTable, Database, UserTable, WalletTable } from '@tdk/db';
 import type { Kysely, Selectable } from 'kysely';
 import { hashKeySecret } from './secret';
@@ -9,6 +9,8 @@ export interface VerifiedKey {
   user: Selectable<UserTable>;
   /** `past_due` after a failed invoice payment: calls are refused until it is paid. */
   paymentStatus: 'ok' | 'past_due';
+  /** Stripe's status of the account's current subscription; `null` before it has one. Ended: calls are refused. */
+  subscriptionStatus: string | null;
 }
 
 export interface ApiKeyVerifier {
@@ -31,16 +33,24 @@ export function assertKeyUsable(caller: Pick<VerifiedKey, 'key' | 'user'>): void
 }
 
 /**
- * Refuses a caller whose key may not pay for a call now: not usable, or its account's last invoice
- * unpaid. Checked before every call, and again when a queued async call comes to run. A key past due
- * can still read its calls and usage, to see what it owes.
+ * Refuses a caller whose key may not pay for a call now: not usable, its account's last invoice
+ * unpaid, or its subscription ended (its usage would be on no invoice). Checked before every call, and
+ * again when a queued async call comes to run. Such a key can still read its calls and usage.
  */
-export function assertMayCall(caller: Pick<VerifiedKey, 'key' | 'user' | 'paymentStatus'>): void {
+export function assertMayCall(
+  caller: Pick<VerifiedKey, 'key' | 'user' | 'paymentStatus' | 'subscriptionStatus'>,
+): void {
   assertKeyUsable(caller);
   if (caller.paymentStatus === 'past_due') {
     throw new AppError(
       'billing_past_due',
       "The account's last invoice could not be paid, so its keys cannot call agents. They can again as soon as it is paid.",
+    );
+  }
+  if (subscriptionEnded(caller.subscriptionStatus)) {
+    throw new AppError(
+      'subscription_canceled',
+      "The account's subscription has ended, so its keys cannot call agents. Contact support to subscribe again.",
     );
   }
 }
@@ -100,9 +110,15 @@ export async function callerOf(db: Kysely<Database>, key: Selectable<ApiKeyTable
     db.selectFrom('app_user').selectAll().where('id', '=', key.user_id).executeTakeFirstOrThrow(),
     db
       .selectFrom('billing_account')
-      .select('payment_status')
+      .select(['payment_status', 'subscription_status'])
       .where('user_id', '=', key.user_id)
       .executeTakeFirst(),
   ]);
-  return { key, wallet, user, paymentStatus: billing?.payment_status ?? 'ok' };
+  return {
+    key,
+    wallet,
+    user,
+    paymentStatus: billing?.payment_status ?? 'ok',
+    subscriptionStatus: billing?.subscription_status ?? null,
+  };
 }
