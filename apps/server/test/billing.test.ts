@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing';
 import { adminSession, newDeveloper } from './support/customers';
 import { jsonClient } from './support/http';
+import { countMovements } from './support/ledger';
 
 const webhookSecret = 'whsec_test_billing';
 
@@ -68,6 +69,20 @@ async function allDelivered(server: TestServer) {
   });
 }
 
+/** Delivers a Stripe event to the webhook, signed as Stripe would; answers the outcome. */
+async function deliver(server: TestServer, event: { payload: string }): Promise<string> {
+  const res = await fetch(`${server.url}/api/tdk/webhooks/stripe`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'stripe-signature': signWebhookPayload(event.payload, webhookSecret),
+    },
+    body: event.payload,
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { outcome: string }).outcome;
+}
+
 /** Per meter event identifier, how many times it was sent (accepted or not). */
 function sendsPerIdentifier(stripe: StripeStandIn): Map<string, number> {
   const sends = new Map<string, number>();
@@ -97,6 +112,17 @@ describe.each(testDatabaseKinds)('Stripe metered billing on %s', (kind) => {
     await server?.stop();
     await stripe?.close();
   });
+
+  /** Cancels the customer's subscription in Stripe, as an operator or dunning would; answers it, canceled. */
+  const cancelSubscription = async (customer: string) => {
+    const active = stripe.subscriptions().find((s) => s.customer === customer && s.status === 'active');
+    const res = await fetch(`${stripe.url}/v1/subscriptions/${active!.id}`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer sk_test_tdk' },
+    });
+    expect(res.status).toBe(200);
+    return stripe.subscriptions().find((s) => s.id === active!.id)!;
+  };
 
   it('reports N calls so that the meter totals equal the developer costs, each unit once', async () => {
     const devs = [await newDeveloper(server), await newDeveloper(server, { tier: 'paid' })];
@@ -227,17 +253,7 @@ describe.each(testDatabaseKinds)('Stripe metered billing on %s', (kind) => {
     const dev = await newDeveloper(server);
     await makeCalls(server, dev.apiKey, 1);
     const customer = await customerOf(server, dev.userId);
-    const send = async (event: { payload: string }) => {
-      const res = await fetch(`${server.url}/api/tdk/webhooks/stripe`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'stripe-signature': signWebhookPayload(event.payload, webhookSecret),
-        },
-        body: event.payload,
-      });
-      return ((await res.json()) as { outcome: string }).outcome;
-    };
+    const send = (event: { payload: string }) => deliver(server, event);
     const now = Math.floor(Date.now() / 1000);
     const invoice = stripe.invoice({ customer, status: 'open', amount_due: 150 });
     const paid = { ...invoice, status: 'paid' };
@@ -272,30 +288,14 @@ describe.each(testDatabaseKinds)('Stripe metered billing on %s', (kind) => {
     const subscription = stripe.subscriptions().find((s) => s.customer === customer);
     expect(subscription).toBeDefined();
     const deleted = stripe.event('customer.subscription.deleted', { ...subscription, status: 'canceled' });
-    const res = await fetch(`${server.url}/api/tdk/webhooks/stripe`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': signWebhookPayload(deleted.payload, webhookSecret),
-      },
-      body: deleted.payload,
-    });
-    expect(await res.json()).toEqual({ received: true, outcome: 'handled' });
+    expect(await deliver(server, deleted)).toBe('handled');
     // An update created before the deletion and delivered after it changes nothing.
     const late = stripe.event(
       'customer.subscription.updated',
       { ...subscription, status: 'active' },
       { created: Math.floor(Date.now() / 1000) - 60 },
     );
-    const lateAnswer = await fetch(`${server.url}/api/tdk/webhooks/stripe`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': signWebhookPayload(late.payload, webhookSecret),
-      },
-      body: late.payload,
-    });
-    expect(await lateAnswer.json()).toEqual({ received: true, outcome: 'superseded' });
+    expect(await deliver(server, late)).toBe('superseded');
     const account = await server.tdk.database.db
       .selectFrom('billing_account')
       .select('subscription_status')
@@ -317,18 +317,101 @@ describe.each(testDatabaseKinds)('Stripe metered billing on %s', (kind) => {
       ...otherSubscription,
       status: 'canceled',
     });
-    await fetch(`${server.url}/api/tdk/webhooks/stripe`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': signWebhookPayload(otherDeleted.payload, webhookSecret),
-      },
-      body: otherDeleted.payload,
-    });
+    await deliver(server, otherDeleted);
     expect(canceledAlerts().map((l) => (l.alert as { subject: string }).subject)).toEqual([
       customer,
       otherCustomer,
     ]);
+  });
+
+  it('refuses calls once the subscription ended, until an admin subscribes the account again', async () => {
+    const dev = await newDeveloper(server);
+    await makeCalls(server, dev.apiKey, 1);
+    const customer = await customerOf(server, dev.userId);
+    const ended = await cancelSubscription(customer);
+    expect(await deliver(server, stripe.event('customer.subscription.deleted', ended))).toBe('handled');
+
+    const refused = await api('POST', '/api/tdk/v1/call', {
+      token: dev.apiKey,
+      body: { agent_id: 'memory', input: { action: 'list' } },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('subscription_canceled');
+    expect(await countMovements(server, dev.walletId)).toBe(1);
+    // The key still reads what it did: the one call before the end, and nothing since.
+    const calls = await api('GET', '/api/tdk/v1/calls', { token: dev.apiKey });
+    expect(calls.status).toBe(200);
+    expect(calls.body.items).toHaveLength(1);
+    expect((await api('GET', '/api/tdk/usage/current', { token: dev.apiKey })).status).toBe(200);
+
+    const path = `/api/tdk/admin/users/${dev.userId}/resubscribe`;
+    expect((await api('POST', path, { token: dev.session })).status).toBe(403);
+    const admin = await adminSession(server);
+    // Sent twice at once, as a double click would: one new subscription, recorded once.
+    const [first, second] = await Promise.all([
+      api('POST', path, { token: admin }),
+      api('POST', path, { token: admin }),
+    ]);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(second.body).toEqual(first.body);
+    const renewed = first.body.subscription;
+    expect(renewed).toMatchObject({ status: 'active', ended: false });
+    expect(stripe.subscriptions().filter((s) => s.customer === customer)).toEqual([
+      expect.objectContaining({ id: ended.id, status: 'canceled' }),
+      expect.objectContaining({ id: renewed.id, status: 'active' }),
+    ]);
+    const again = await api('POST', path, { token: admin });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('conflict');
+
+    // Calls flow again, and their usage reaches Stripe.
+    await allDelivered(server);
+    const before = stripe.meterTotals('tdk_api_call').get(customer) ?? 0;
+    const cost = await makeCalls(server, dev.apiKey, 1);
+    await allDelivered(server);
+    expect((stripe.meterTotals('tdk_api_call').get(customer) ?? 0) - before).toBe(cost);
+
+    const audit = await api('GET', `/api/tdk/admin/audit?target_id=${dev.userId}&action=billing.`, {
+      token: admin,
+    });
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({
+        action: 'billing.resubscribed',
+        details: { replaced: ended.id, subscription: renewed.id, status: 'active' },
+      }),
+      expect.objectContaining({ action: 'billing.subscription_ended' }),
+    ]);
+  });
+
+  it('keeps a new subscription through late events about the one it replaced, and applies its own', async () => {
+    const dev = await newDeveloper(server);
+    const customer = await customerOf(server, dev.userId);
+    // Ended by an update this time: a subscription whose first payment never came expires.
+    const ended = { ...(await cancelSubscription(customer)), status: 'incomplete_expired' };
+    expect(await deliver(server, stripe.event('customer.subscription.updated', ended))).toBe('handled');
+    const refused = await api('POST', '/api/tdk/v1/call', {
+      token: dev.apiKey,
+      body: { agent_id: 'memory', input: { action: 'list' } },
+    });
+    expect(refused.body.error.code).toBe('subscription_canceled');
+    const resubscribed = await api('POST', `/api/tdk/admin/users/${dev.userId}/resubscribe`, {
+      token: await adminSession(server),
+    });
+    expect(resubscribed.status, JSON.stringify(resubscribed.body)).toBe(200);
+    const renewed = stripe.subscriptions().find((s) => s.id === resubscribed.body.subscription.id)!;
+
+    // The old subscription's events, however new, are about a subscription the account no longer has.
+    const later = { created: Math.floor(Date.now() / 1000) + 60 };
+    expect(await deliver(server, stripe.event('customer.subscription.deleted', ended, later))).toBe(
+      'ignored',
+    );
+    expect(await deliver(server, stripe.event('customer.subscription.updated', ended, later))).toBe(
+      'ignored',
+    );
+    // The new one's, even from the second it was created in, are not taken for older news.
+    const own = stripe.event('customer.subscription.updated', renewed, { created: renewed.created });
+    expect(await deliver(server, own)).toBe('handled');
+    expect(await makeCalls(server, dev.apiKey, 1)).toBeGreaterThan(0);
   });
 
   it('reflects a tier change on the Stripe customer', async () => {

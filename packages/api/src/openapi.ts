@@ -31,7 +31,7 @@ const stripeWebhookPath = {
     tags: ['billing'],
     summary: 'Stripe webhook receiver',
     description:
-      "Stripe's events, verified by the `Stripe-Signature` header over the raw body and applied once per event id. Handles `invoice.created|finalized|paid|payment_failed` (a failed payment suspends the account's keys, payment restores them) and `customer.subscription.updated|deleted`; other events are acknowledged and ignored.",
+      "Stripe's events, verified by the `Stripe-Signature` header over the raw body and applied once per event id. Handles `invoice.created|finalized|paid|payment_failed` (a failed payment suspends the account's keys, payment restores them) and `customer.subscription.updated|deleted` of the account's current subscription (one that ended, canceled or expired, stops the account's keys calling agents until an admin subscribes it again); other events are acknowledged and ignored.",
     parameters: [
       {
         name: 'Stripe-Signature',

@@ -9,6 +9,7 @@ import { listAudit } from './admin/list-audit';
 import { listUsers } from './admin/list-users';
 import { getOverview } from './admin/overview';
 import { getReconciliation } from './admin/reconciliation';
+import { resubscribeUser } from './admin/resubscribe';
 import { adminSignIn } from './admin/session';
 import { getTreasury } from './admin/treasury';
 import { updateUser } from './admin/update-user';
@@ -59,7 +60,7 @@ const usage = { current: getCurrentUsage } satisfies TRPCRouterRecord;
 const admin = {
   signIn: adminSignIn,
   overview: getOverview,
-  users: { list: listUsers, update: updateUser },
+  users: { list: listUsers, update: updateUser, resubscribe: resubscribeUser },
   customers: { list: listCustomers, get: getCustomer },
   keys: {
     list: listAllKeys,

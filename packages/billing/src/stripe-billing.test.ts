@@ -1,5 +1,6 @@
 import { BillingSignatureError } from '@tdk/core';
 import { type StripeStandIn, signWebhookPayload, startStripeStandIn } from '@tdk/stripe-standin';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStripeBilling, meterEventName } from './stripe-billing';
 
@@ -25,6 +26,24 @@ describe('the Stripe billing adapter', () => {
 
     await billing.updateTier(first, 'pro');
     expect(stripe.customers().find((c) => c.id === first.customerId)?.metadata.tier).toBe('pro');
+  });
+
+  it('subscribes a customer again after its subscription ended: one new subscription, however often asked', async () => {
+    const account = { userId: 'usr_c', email: 'c@example.com', tier: 'paid' as const };
+    const { customerId, subscriptionId } = await billing.ensureCustomer(account);
+    await new Stripe('sk_test_x', stripe.clientOptions).subscriptions.cancel(subscriptionId);
+    const again = { ...account, customerId, replacing: subscriptionId };
+    const [first, second] = await Promise.all([billing.resubscribe(again), billing.resubscribe(again)]);
+    expect(second).toEqual(first);
+    expect(await billing.resubscribe(again)).toEqual(first);
+    expect(first).toMatchObject({ status: 'active', created: expect.any(Date) });
+    expect(first.id).not.toBe(subscriptionId);
+    expect(
+      stripe
+        .subscriptions()
+        .filter((s) => s.customer === customerId)
+        .map((s) => s.status),
+    ).toEqual(['canceled', 'active']);
   });
 
   it('counts a meter event once, even when sent twice, and sums it for reconciliation', async () => {

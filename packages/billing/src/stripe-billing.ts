@@ -71,6 +71,24 @@ export function createStripeBilling(options: StripeBillingOptions): BillingPort 
       await stripe.subscriptions.update(customer.subscriptionId, { metadata: { tier } });
     },
 
+    async resubscribe({ userId, tier, customerId, replacing }) {
+      const { priceId } = await meterAndPrice();
+      // Found first, as in ensureCustomer: an attempt whose answer was lost made it already.
+      const active = await stripe.subscriptions.list({ customer: customerId, status: 'active' });
+      const subscription =
+        active.data[0] ??
+        (await stripe.subscriptions.create(
+          { customer: customerId, items: [{ price: priceId }], metadata: { tdk_user_id: userId, tier } },
+          // Not ensureCustomer's key: within Stripe's 24 h that would replay the subscription that ended.
+          { idempotencyKey: `tdk-subscription-${customerId}-after-${replacing}` },
+        ));
+      return {
+        id: subscription.id,
+        status: subscription.status,
+        created: new Date(subscription.created * 1000),
+      };
+    },
+
     async reportUsage(event: MeterEvent) {
       try {
         await stripe.billing.meterEvents.create(

@@ -26,6 +26,7 @@ export {
   type BillingPort,
   BillingRefusedError,
   BillingSignatureError,
+  type BillingSubscription,
   type BillingWebhookEvent,
   type MeterEvent,
 } from './ports/billing';

@@ -1,4 +1,4 @@
-import { AppError, roles, tierNames, userStatuses } from '@tdk/core';
+import { AppError, roles, subscriptionEnded, tierNames, userStatuses } from '@tdk/core';
 import type { Database } from '@tdk/db';
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
@@ -8,6 +8,23 @@ import { ZPageInput } from '../pagination';
 import { adminProcedure } from '../trpc';
 import { findUsers } from './list-users';
 
+export const ZSubscription = z
+  .object({
+    id: z.string().nullable().describe('The Stripe subscription; null until billing opens (the first key)'),
+    status: z.string().nullable().describe("Stripe's status: `active`, `past_due`, `canceled`, …"),
+    ended: z
+      .boolean()
+      .describe("Canceled or expired: the account's keys cannot call agents until it is subscribed again"),
+  })
+  .meta({ id: 'Subscription' });
+
+export function subscriptionDto(
+  account: { stripe_subscription_id: string | null; subscription_status: string | null } | undefined,
+): z.infer<typeof ZSubscription> {
+  const status = account?.subscription_status ?? null;
+  return { id: account?.stripe_subscription_id ?? null, status, ended: subscriptionEnded(status) };
+}
+
 const ZCustomer = ZUser.extend({
   keys: z.object({ active: z.number().int(), total: z.number().int() }),
   month: z.object({
@@ -16,9 +33,10 @@ const ZCustomer = ZUser.extend({
     spend: z.number().int().describe('Developer cost this month, USDC base units'),
   }),
   payment_status: z.enum(['ok', 'past_due']),
+  subscription: ZSubscription,
 });
 
-/** A page of accounts with their key counts, this month's calls and spend, and payment status. */
+/** A page of accounts with their key counts, this month's calls and spend, payment status and subscription. */
 async function summarise(db: Kysely<Database>, users: UserRow[]): Promise<Array<z.infer<typeof ZCustomer>>> {
   const ids = users.map((u) => u.id);
   if (ids.length === 0) return [];
@@ -48,13 +66,14 @@ async function summarise(db: Kysely<Database>, users: UserRow[]): Promise<Array<
       .execute(),
     db
       .selectFrom('billing_account')
-      .select(['user_id', 'payment_status'])
+      .select(['user_id', 'payment_status', 'stripe_subscription_id', 'subscription_status'])
       .where('user_id', 'in', ids)
       .execute(),
   ]);
   return users.map((user) => {
     const k = keys.find((r) => r.user_id === user.id);
     const s = spend.find((r) => r.user_id === user.id);
+    const account = billing.find((b) => b.user_id === user.id);
     return {
       ...userDto(user),
       keys: { active: Number(k?.active ?? 0), total: Number(k?.total ?? 0) },
@@ -63,7 +82,8 @@ async function summarise(db: Kysely<Database>, users: UserRow[]): Promise<Array<
         calls: Number(s?.calls ?? 0),
         spend: Number(s?.spend ?? 0),
       },
-      payment_status: billing.find((b) => b.user_id === user.id)?.payment_status ?? 'ok',
+      payment_status: account?.payment_status ?? 'ok',
+      subscription: subscriptionDto(account),
     };
   });
 }

@@ -10,6 +10,16 @@ export interface BillingPort {
   /** Writes the account's tier on its Stripe customer and subscription. */
   updateTier(customer: BillingCustomer, tier: TierName): Promise<void>;
   /**
+   * Subscribes an existing customer to the metered price again, replacing a subscription that ended.
+   * Asked again for the same ended subscription, it answers the same new one.
+   */
+  resubscribe(account: {
+    userId: string;
+    tier: TierName;
+    customerId: string;
+    replacing: string;
+  }): Promise<BillingSubscription>;
+  /**
    * Sends one meter event. Sending the same identifier again is harmless: Stripe counts it once
    * (the answer is then a replay, `accepted`, or `duplicate` once the idempotency key is gone).
    */
@@ -23,6 +33,14 @@ export interface BillingPort {
 export interface BillingCustomer {
   customerId: string;
   subscriptionId: string;
+}
+
+export interface BillingSubscription {
+  id: string;
+  /** Stripe's status, e.g. `active`. */
+  status: string;
+  /** When Stripe created it: no event about it is older. */
+  created: Date;
 }
 
 export interface MeterEvent {
