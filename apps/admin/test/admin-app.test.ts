@@ -270,4 +270,22 @@ describe('the admin app', () => {
     await page.getByRole('cell', { name: 'key.revoked', exact: true }).waitFor();
     await screenshot(page, '10-audit');
   });
+
+  it('offers Resubscribe for an ended subscription, and says why it cannot while billing is offline', async () => {
+    const carol = await newDeveloper(server, 'carol');
+    // As `customer.subscription.deleted` records it (this server has no Stripe to send one).
+    await server.tdk.database.db
+      .insertInto('billing_account')
+      .values({ user_id: carol.userId, stripe_subscription_id: 'sub_ended', subscription_status: 'canceled' })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ subscription_status: 'canceled' }))
+      .execute();
+    await open(`/customers/${carol.userId}`);
+    await page.getByRole('heading', { name: carol.email }).waitFor();
+    await page.getByText('canceled', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Resubscribe' }).click();
+    const dialog = page.getByRole('dialog', { name: `Subscribe ${carol.email} again?` });
+    await dialog.getByRole('button', { name: 'Resubscribe' }).click();
+    await dialog.getByRole('alert').getByText('service_unavailable', { exact: false }).waitFor();
+    await screenshot(page, '11-resubscribe');
+  });
 });

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { type Inputs, trpc } from '../api';
+import { type Inputs, type Outputs, trpc } from '../api';
 import { dateTime, usd } from '../format';
 import { Link } from '../router';
 import { Choice, ConfirmButton, ErrorNote, Field, Loaded, Page, PagedTable, Status } from '../ui';
@@ -86,6 +86,7 @@ export function CustomersPage() {
           { header: 'Calls this month', cell: (c) => c.month.calls },
           { header: 'Spend this month', cell: (c) => usd(c.month.spend) },
           { header: 'Payment', cell: (c) => <Status value={c.payment_status} /> },
+          { header: 'Subscription', cell: (c) => <SubscriptionStatus subscription={c.subscription} /> },
           { header: 'Signed up', cell: (c) => dateTime(c.created_at) },
         ]}
       />
@@ -129,6 +130,10 @@ export function CustomerDetailPage({ id }: { id: string }) {
                 <dd>
                   <Status value={c.payment_status} />
                 </dd>
+                <dt>Subscription</dt>
+                <dd>
+                  <SubscriptionStatus subscription={c.subscription} />
+                </dd>
                 <dt>Signed up</dt>
                 <dd>{dateTime(c.created_at)}</dd>
               </dl>
@@ -149,10 +154,17 @@ export function CustomerDetailPage({ id }: { id: string }) {
   );
 }
 
+type Subscription = Outputs['admin']['customers']['get']['subscription'];
+
+/** Stripe's status of the account's subscription; none until its first key opens billing. */
+function SubscriptionStatus({ subscription }: { subscription: Subscription }) {
+  return subscription.status ? <Status value={subscription.status} /> : <span className="muted">none</span>;
+}
+
 function AccountActions({
   customer,
 }: {
-  customer: { id: string; email: string; tier: string; status: string };
+  customer: { id: string; email: string; tier: string; status: string; subscription: Subscription };
 }) {
   const queryClient = useQueryClient();
   const [tier, setTier] = useState(customer.tier);
@@ -197,6 +209,22 @@ function AccountActions({
           <p>The account is signed out everywhere and its keys stop working until it is reinstated.</p>
         )}
       </ConfirmButton>
+      {customer.subscription.ended ? (
+        <ConfirmButton
+          label="Resubscribe"
+          title={`Subscribe ${customer.email} again?`}
+          confirmLabel="Resubscribe"
+          onConfirm={async () => {
+            await trpc.admin.users.resubscribe.mutate({ id: customer.id });
+            await queryClient.invalidateQueries();
+          }}
+        >
+          <p>
+            A new Stripe subscription to the metered price starts on the account's customer, and its keys can
+            call agents again. Their usage is invoiced from now on.
+          </p>
+        </ConfirmButton>
+      ) : null}
       {update.isError ? <ErrorNote error={update.error} /> : null}
       {update.isSuccess ? <output>Saved.</output> : null}
     </div>
