@@ -47,6 +47,7 @@ const access: Record<string, Access> = {
   'keys.list': 'own-list',
   'keys.revoke': 'key-by-id',
   'keys.roll': 'key-by-id',
+  'keys.update': 'key-by-id',
   'agents.list': 'public',
   'agents.get': 'public',
   'calls.create': 'own-create',

@@ -28,7 +28,7 @@ import { listOwnCalls } from './calls/list-calls';
 import { watchCall } from './calls/watch-call';
 import { generateKey } from './keys/generate-key';
 import { listKeys } from './keys/list-keys';
-import { revokeKey, rollKey } from './keys/revoke-key';
+import { revokeKey, rollKey, updateKey } from './keys/revoke-key';
 import { getInfo } from './system/get-info';
 import { router } from './trpc';
 import { getCurrentUsage } from './usage/get-current';
@@ -46,6 +46,7 @@ const auth = {
 const keys = {
   generate: generateKey,
   list: listKeys,
+  update: updateKey,
   revoke: revokeKey,
   roll: rollKey,
 } satisfies TRPCRouterRecord;

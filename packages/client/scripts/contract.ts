@@ -98,6 +98,7 @@ const picks: Record<string, Pick> = {
   ApiKey: component('ApiKey'),
   ApiKeyList: response('get', '/tdk/keys'),
   GenerateKeyRequest: requestBody('post', '/tdk/keys/generate'),
+  UpdateKeyRequest: requestBody('patch', '/tdk/keys/{id}'),
   RollKeyRequest: requestBody('post', '/tdk/keys/{id}/roll'),
   KeyWithSecret: response('post', '/tdk/keys/generate'),
   ErrorBody: component('Error'),

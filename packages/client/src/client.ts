@@ -12,6 +12,7 @@ import type {
   KeyWithSecret,
   ListCallsParams,
   RollKeyRequest,
+  UpdateKeyRequest,
   Usage,
 } from './contract.gen.js';
 import { AgentError, ConnectionError, errorFor, type TDKError, TimeoutError } from './errors.js';
@@ -111,6 +112,8 @@ export interface KeysResource {
   generate(request?: GenerateKeyRequest, options?: RequestOptions): Promise<KeyWithSecret>;
   /** Your keys, newest first, with their wallets (never their secrets). */
   list(options?: RequestOptions): Promise<ApiKeyList>;
+  /** Renames a key, or sets its own `monthly_spend_cap` (USDC base units; `null` removes it). */
+  update(id: string, request: UpdateKeyRequest, options?: RequestOptions): Promise<ApiKey>;
   /** Calls with the key fail from now on; its wallet stays with it. */
   revoke(id: string, options?: RequestOptions): Promise<ApiKey>;
   /** A new secret for the same key and wallet; the old one keeps working for `grace_seconds` (default a day). */
@@ -220,6 +223,8 @@ export class TDK {
           repeatable: false,
         }),
       list: (options) => this.#json('GET', '/keys', { ...options, auth: this.#sessionToken }),
+      update: (id, request, options) =>
+        this.#json('PATCH', `/keys/${enc(id)}`, { ...options, auth: this.#sessionToken, body: request }),
       revoke: (id, options) =>
         this.#json('POST', `/keys/${enc(id)}/revoke`, { ...options, auth: this.#sessionToken }),
       roll: (id, request = {}, options) =>

@@ -162,6 +162,8 @@ export type ApiKey = {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** Your own monthly spend cap for this key, USDC base units; null: your tier's cap alone */
+  monthly_spend_cap: number | null;
 };
 
 export type ApiKeyList = {
@@ -170,6 +172,14 @@ export type ApiKeyList = {
 
 export type GenerateKeyRequest = {
   name?: string;
+  /** This key's own monthly spend cap, USDC base units (1000000 = $1); the tier's cap still applies when lower; null: none */
+  monthly_spend_cap?: number | null;
+};
+
+export type UpdateKeyRequest = {
+  name?: string;
+  /** This key's own monthly spend cap, USDC base units (1000000 = $1); the tier's cap still applies when lower; null: none */
+  monthly_spend_cap?: number | null;
 };
 
 export type RollKeyRequest = {

@@ -16,6 +16,7 @@ export type {
   KeyWithSecret,
   ListCallsParams,
   RollKeyRequest,
+  UpdateKeyRequest,
   Usage,
 } from './contract.gen.js';
 

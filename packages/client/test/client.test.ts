@@ -173,7 +173,7 @@ describe('agents, usage and keys', () => {
     });
   });
 
-  it('generates, lists, rolls and revokes keys with a session token', async () => {
+  it('generates, lists, updates, rolls and revokes keys with a session token', async () => {
     const dev = await developer();
     const account = new TDK({ sessionToken: dev.session, baseUrl: dev.baseUrl });
     const created = await account.keys.generate({ name: 'second' });
@@ -184,10 +184,14 @@ describe('agents, usage and keys', () => {
     const { items } = await account.keys.list();
     expect(items.map((key) => key.id)).toEqual([created.key.id, dev.keyId]);
 
+    const byKey = (apiKey: string) => new TDK({ apiKey, baseUrl: dev.baseUrl, maxRetries: 0 });
+    const updated = await account.keys.update(created.key.id, { name: 'ci', monthly_spend_cap: 2_000_000 });
+    expect(updated).toMatchObject({ id: created.key.id, name: 'ci', monthly_spend_cap: 2_000_000 });
+    expect((await byKey(created.secret).usage.current()).limits.monthly_spend_cap).toBe(2_000_000);
+
     const rolled = await account.keys.roll(created.key.id, { grace_seconds: 0 });
     expect(rolled.key.id).toBe(created.key.id);
     expect(rolled.secret).not.toBe(created.secret);
-    const byKey = (apiKey: string) => new TDK({ apiKey, baseUrl: dev.baseUrl, maxRetries: 0 });
     expect((await byKey(rolled.secret).usage.current()).wallet.address).toBe(created.key.wallet.address);
     expect(await failure(byKey(created.secret).usage.current())).toBeInstanceOf(AuthenticationError);
 

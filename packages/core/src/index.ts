@@ -65,7 +65,15 @@ export {
 } from './ports/solana';
 export { developerCost, formatUsd } from './pricing';
 export { subscriptionEnded } from './subscriptions';
-export { defaultTiers, resolveTiers, type Tier, type TierName, type TierOverrides, tierNames } from './tiers';
+export {
+  defaultTiers,
+  keyTier,
+  resolveTiers,
+  type Tier,
+  type TierName,
+  type TierOverrides,
+  tierNames,
+} from './tiers';
 export { kekVersionOf, openSecret, rewrap, sealSecret, type VaultBinding } from './vault/envelope';
 export { VaultError, type VaultErrorCode } from './vault/error';
 export { createKeyring, generateKek, type KekEntry, type Keyring, parseKek } from './vault/keyring';

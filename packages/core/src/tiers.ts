@@ -29,6 +29,15 @@ export interface Tier {
   markupBps: number;
 }
 
+/**
+ * A key's limits: its tier's, with the owner's own monthly spend cap for the key when that is lower.
+ */
+export function keyTier(tier: Tier, keySpendCap: bigint | null): Tier {
+  if (keySpendCap === null || (tier.monthlySpendCap !== null && tier.monthlySpendCap <= keySpendCap))
+    return tier;
+  return { ...tier, monthlySpendCap: keySpendCap };
+}
+
 const usd = (dollars: number) => BigInt(Math.round(dollars * 1_000_000));
 const sol = (amount: number) => BigInt(Math.round(amount * 1_000_000_000));
 

@@ -108,6 +108,8 @@ export interface ApiKeyTable {
   created_at: CreatedAt;
   last_used_at: Date | null;
   revoked_at: Date | null;
+  /** The owner's own monthly spend cap for this key, micro-USD; null: the tier's alone. */
+  monthly_spend_cap: ColumnType<bigint | string | number | null, number | null | undefined, number | null>;
 }
 
 export interface AgentTable {

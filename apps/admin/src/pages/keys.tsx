@@ -68,7 +68,13 @@ export function KeysTable({ filter, showOwner }: { filter: KeyFilter; showOwner?
         { header: 'USDC', cell: (k) => usd(k.balances.usdc) },
         { header: 'SOL', cell: (k) => sol(k.balances.lamports) },
         { header: 'Calls today', cell: (k) => k.usage.today_calls },
-        { header: 'Spend this month', cell: (k) => usd(k.usage.month_spend) },
+        {
+          header: 'Spend this month',
+          cell: (k) =>
+            k.monthly_spend_cap === null
+              ? usd(k.usage.month_spend)
+              : `${usd(k.usage.month_spend)} of ${usd(k.monthly_spend_cap)} (key cap)`,
+        },
         { header: 'Last used', cell: (k) => dateTime(k.last_used_at) },
         { header: 'Actions', cell: (k) => <KeyActions apiKey={k} /> },
       ]}

@@ -168,6 +168,6 @@ export const createTestKey = adminProcedure
   .input(z.object({ name: z.string().trim().min(1).max(100).default('Admin try-it key') }))
   .output(ZApiKey)
   .mutation(async ({ ctx, input }) => {
-    const { key, wallet } = await createApiKey(ctx.services, ctx, ctx.user, input.name);
+    const { key, wallet } = await createApiKey(ctx.services, ctx, ctx.user, { name: input.name });
     return apiKeyDto(key, wallet);
   });

@@ -44,6 +44,7 @@ import {
   writeCall,
 } from './lifecycle';
 import {
+  callerTier,
   closeStarted,
   type Reservation,
   type Reserved,
@@ -160,7 +161,7 @@ export interface CallRun {
  */
 export async function runCall(services: Services, call: CallRun): Promise<CallAnswer> {
   const { id: callId, caller, agent } = call;
-  const tier = services.tiers[caller.user.tier];
+  const tier = callerTier(services.tiers, caller);
 
   const cost = developerCost(agent.price_base, tier.markupBps);
   let reservation = call.reservation;
@@ -368,7 +369,7 @@ async function openCall(
     );
   const insertStarted = async (): Promise<Reservation> => {
     const now = new Date();
-    const tier = services.tiers[caller.user.tier];
+    const tier = callerTier(services.tiers, caller);
     const spend = developerCost(agent.price_base, tier.markupBps).total;
     const { reservation, writes } = reserveWrites(tier, caller.key.id, spend, now);
     const { rows } = await prepared(sql<Reserved>`

@@ -1,10 +1,19 @@
-import { AppError, type Tier, type TierName, tierNames } from '@tdk/core';
-import type { Database } from '@tdk/db';
+import { AppError, keyTier, type Tier, type TierName, tierNames } from '@tdk/core';
+import { type Database, toBigInt } from '@tdk/db';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { takePoint } from '../auth/limits';
 import type { LimiterFactory } from '../services';
 import { interruptedError, statusChange, unpaidClose, writeCall } from './lifecycle';
+
+/** The limits a key's calls run under: its owner's tier, with the key's own spend cap when lower. */
+export function callerTier(
+  tiers: Record<TierName, Tier>,
+  caller: { user: { tier: TierName }; key: { monthly_spend_cap: bigint | string | number | null } },
+): Tier {
+  const { monthly_spend_cap: cap } = caller.key;
+  return keyTier(tiers[caller.user.tier], cap === null ? null : toBigInt(cap));
+}
 
 /** Per-key calls per minute, one limiter per tier, built once at start on the configured store. */
 export interface CallLimits {
@@ -22,7 +31,6 @@ export function createCallLimits(limiter: LimiterFactory, tiers: Record<TierName
   };
 }
 
-/** Takes one call from the key's per-minute allowance; 429 with headers when it is spent. */
 /**
  * One request of a key against its tier's rate per minute: a paid call, or (`'read'`) a read of its
  * calls and usage, which has an allowance of the same size of its own, so polling never eats into calls.

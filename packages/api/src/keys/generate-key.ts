@@ -9,7 +9,7 @@ import { fundLater, fundNewWallet } from '../money/funding';
 import { createWallet } from '../money/wallets';
 import type { Services } from '../services';
 import { signedInProcedure } from '../trpc';
-import { apiKeyDto, ZKeyWithSecret } from './schemas';
+import { apiKeyDto, ZKeyName, ZKeySpendCap, ZKeyWithSecret } from './schemas';
 import { generateKeySecret, hashKeySecret, keyHint } from './secret';
 
 /**
@@ -27,10 +27,13 @@ export const generateKey = signedInProcedure
         'Creates an API key with its own Solana wallet, funded for your tier. The secret is returned once: store it.',
     },
   })
-  .input(z.object({ name: z.string().trim().min(1).max(100).optional() }).optional())
+  .input(z.object({ name: ZKeyName.optional(), monthly_spend_cap: ZKeySpendCap.optional() }).optional())
   .output(ZKeyWithSecret)
   .mutation(async ({ ctx, input }) => {
-    const { key, wallet, secret } = await createApiKey(ctx.services, ctx, ctx.user, input?.name);
+    const { key, wallet, secret } = await createApiKey(ctx.services, ctx, ctx.user, {
+      name: input?.name,
+      monthlySpendCap: input?.monthly_spend_cap,
+    });
     return { key: apiKeyDto(key, wallet), secret };
   });
 
@@ -42,7 +45,7 @@ export async function createApiKey(
   services: Services,
   origin: { ip: string | undefined; userAgent: string | undefined },
   owner: Pick<UserRow, 'id' | 'tier' | 'role'>,
-  name = 'Default key',
+  { name = 'Default key', monthlySpendCap = null }: { name?: string; monthlySpendCap?: number | null } = {},
 ) {
   const { db, keyEnvironment } = services;
   const secret = generateKeySecret(keyEnvironment);
@@ -64,6 +67,7 @@ export async function createApiKey(
         environment: keyEnvironment,
         secret_hash: hashKeySecret(secret),
         hint: keyHint(secret),
+        monthly_spend_cap: monthlySpendCap,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -72,7 +76,7 @@ export async function createApiKey(
       actor: { type: 'user', id: owner.id },
       action: 'key.created',
       target: { type: 'api_key', id: key.id },
-      details: { wallet: wallet.public_key, name: key.name },
+      details: { wallet: wallet.public_key, name: key.name, monthly_spend_cap: monthlySpendCap },
     });
     return { key, wallet };
   });

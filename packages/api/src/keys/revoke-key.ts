@@ -4,7 +4,7 @@ import type { Transaction } from 'kysely';
 import { recordAudit } from '../audit/record';
 import type { Services } from '../services';
 import { signedInProcedure } from '../trpc';
-import { apiKeyDto, ZApiKey, ZGraceSeconds, ZKeyId, ZKeyWithSecret } from './schemas';
+import { apiKeyDto, ZApiKey, ZGraceSeconds, ZKeyId, ZKeyName, ZKeySpendCap, ZKeyWithSecret } from './schemas';
 import { generateKeySecret, hashKeySecret, keyHint } from './secret';
 
 /** Who asks for a key change, and from where: recorded in the audit log. */
@@ -140,4 +140,51 @@ export const rollKey = signedInProcedure
       ctx.user.id,
     );
     return { key: apiKeyDto(key, wallet), secret };
+  });
+
+/**
+ * Renames a key or sets its own monthly spend cap (audited). A lower cap applies from the next call
+ * (within a second on every server); spend already reserved this month stays.
+ */
+export const updateKey = signedInProcedure
+  .meta({
+    openapi: {
+      method: 'PATCH',
+      path: '/tdk/keys/{id}',
+      tags: ['keys'],
+      summary: 'Rename an API key or set its spend cap',
+      description:
+        "`monthly_spend_cap` (USDC base units) caps this key's spend per calendar month (UTC) below your tier's cap; `null` removes it. Applies from the next call, within a second on every server.",
+    },
+  })
+  .input(ZKeyId.extend({ name: ZKeyName.optional(), monthly_spend_cap: ZKeySpendCap.optional() }))
+  .output(ZApiKey)
+  .mutation(async ({ ctx, input }) => {
+    const { id, ...requested } = input;
+    const result = await ctx.services.db.transaction().execute(async (trx) => {
+      const { key, wallet } = await keyForUpdate(trx, id, ctx.user.id);
+      const { name, monthly_spend_cap } = apiKeyDto(key, wallet);
+      const before = { name, monthly_spend_cap };
+      const changes = Object.fromEntries(
+        (['name', 'monthly_spend_cap'] as const)
+          .filter((field) => requested[field] !== undefined && requested[field] !== before[field])
+          .map((field) => [field, { from: before[field], to: requested[field] }]),
+      );
+      if (Object.keys(changes).length === 0) return { key, wallet };
+      const updated = await trx
+        .updateTable('api_key')
+        .set(requested)
+        .where('id', '=', key.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await recordAudit(trx, ctx, {
+        actor: { type: 'user', id: ctx.user.id },
+        action: 'key.updated',
+        target: { type: 'api_key', id: key.id },
+        details: { changes },
+      });
+      return { key: updated, wallet };
+    });
+    ctx.services.apiKeys.evict(result.key.id);
+    return apiKeyDto(result.key, result.wallet);
   });

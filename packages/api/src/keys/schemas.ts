@@ -23,8 +23,27 @@ export const ZApiKey = z
     created_at: z.string(),
     last_used_at: z.string().nullable(),
     revoked_at: z.string().nullable(),
+    monthly_spend_cap: z
+      .number()
+      .int()
+      .nullable()
+      .describe("Your own monthly spend cap for this key, USDC base units; null: your tier's cap alone"),
   })
   .meta({ id: 'ApiKey' });
+
+/** A key's own monthly spend cap as requests give it: USDC base units (micro-dollars), or null for none. */
+export const ZKeySpendCap = z
+  .number()
+  .int()
+  .min(0)
+  .max(Number.MAX_SAFE_INTEGER)
+  .nullable()
+  .describe(
+    "This key's own monthly spend cap, USDC base units (1000000 = $1); the tier's cap still applies when lower; null: none",
+  );
+
+/** A key's name as requests give it. */
+export const ZKeyName = z.string().trim().min(1).max(100);
 
 export const apiKeyDto = (
   key: Selectable<ApiKeyTable>,
@@ -39,6 +58,7 @@ export const apiKeyDto = (
   created_at: key.created_at.toISOString(),
   last_used_at: key.last_used_at?.toISOString() ?? null,
   revoked_at: key.revoked_at?.toISOString() ?? null,
+  monthly_spend_cap: key.monthly_spend_cap === null ? null : Number(key.monthly_spend_cap),
 });
 
 export const ZKeyWithSecret = z.object({

@@ -1,6 +1,6 @@
 import { toBigInt } from '@tdk/db';
 import { z } from 'zod';
-import { dayPeriod, monthPeriod } from '../calls/limits';
+import { callerTier, dayPeriod, monthPeriod } from '../calls/limits';
 import { apiKeyReadProcedure } from '../trpc';
 
 const amount = z.number().int();
@@ -40,7 +40,7 @@ export const getCurrentUsage = apiKeyReadProcedure
   .query(async ({ ctx }) => {
     const { key, wallet, user } = ctx.apiKey;
     const tierName = user.tier;
-    const tier = ctx.services.tiers[tierName];
+    const tier = callerTier(ctx.services.tiers, ctx.apiKey);
     const now = new Date();
     const [periods, balances] = await Promise.all([
       ctx.services.db
@@ -70,7 +70,7 @@ export const getCurrentUsage = apiKeyReadProcedure
       },
       spend: {
         this_month: Number(spent),
-        remaining: tier.monthlySpendCap === null ? null : Number(tier.monthlySpendCap - spent),
+        remaining: tier.monthlySpendCap === null ? null : Math.max(0, Number(tier.monthlySpendCap - spent)),
         currency: 'USDC' as const,
         decimals: 6 as const,
       },

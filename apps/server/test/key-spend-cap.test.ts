@@ -1,0 +1,118 @@
+import { testDatabaseKinds } from '@tdk/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../src/testing';
+import { adminSession, newDeveloper } from './support/customers';
+import { jsonClient } from './support/http';
+import { countMovements } from './support/ledger';
+
+/** A memory call: 1,500 USDC base units on the free tier here, so a cap of 3,000 holds two. */
+const list = { agent_id: 'memory', input: { action: 'list' } };
+
+describe.each(testDatabaseKinds)("a key's own monthly spend cap on %s", (kind) => {
+  let server: TestServer;
+  let api: ReturnType<typeof jsonClient>;
+  beforeAll(async () => {
+    server = await startTestServer(kind);
+    api = jsonClient(server.url);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('holds a key to the cap it was created with, and to the cap it is given later', async () => {
+    const dev = await newDeveloper(server);
+    const created = await api('POST', '/api/tdk/keys/generate', {
+      token: dev.session,
+      body: { name: 'ci', monthly_spend_cap: 3000 },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    expect(created.body.key).toMatchObject({ name: 'ci', monthly_spend_cap: 3000 });
+    const capped = { id: created.body.key.id as string, secret: created.body.secret as string };
+    const call = () => api('POST', '/api/tdk/v1/call', { token: capped.secret, body: list });
+
+    expect((await call()).status).toBe(200);
+    expect((await call()).status).toBe(200);
+    const over = await call();
+    expect(over.status).toBe(402);
+    expect(over.body.error).toMatchObject({
+      code: 'spend_cap_exceeded',
+      details: { monthly_spend_cap: '3000' },
+    });
+    expect(await countMovements(server, created.body.key.wallet.id)).toBe(2);
+    const usage = await api('GET', '/api/tdk/usage/current', { token: capped.secret });
+    expect(usage.body).toMatchObject({
+      limits: { monthly_spend_cap: 3000 },
+      spend: { this_month: 3000, remaining: 0 },
+    });
+    // The account's other key keeps its tier's cap.
+    expect((await api('POST', '/api/tdk/v1/call', { token: dev.apiKey, body: list })).status).toBe(200);
+
+    const update = (body: Record<string, unknown>) =>
+      api('PATCH', `/api/tdk/keys/${capped.id}`, { token: dev.session, body });
+    const raised = await update({ monthly_spend_cap: 4500 });
+    expect(raised.status, JSON.stringify(raised.body)).toBe(200);
+    expect(raised.body).toMatchObject({ id: capped.id, name: 'ci', monthly_spend_cap: 4500 });
+    expect((await call()).status).toBe(200);
+    expect((await call()).status).toBe(402);
+
+    // Lowered under what the month has spent already: nothing more, and nothing left.
+    expect((await update({ monthly_spend_cap: 1000 })).status).toBe(200);
+    expect((await call()).status).toBe(402);
+    const lowered = await api('GET', '/api/tdk/usage/current', { token: capped.secret });
+    expect(lowered.body.spend).toMatchObject({ this_month: 4500, remaining: 0 });
+
+    // Removed: the tier's cap alone ($10 on the free tier).
+    const removed = await update({ monthly_spend_cap: null });
+    expect(removed.body.monthly_spend_cap).toBeNull();
+    expect((await call()).status).toBe(200);
+    const tierOnly = await api('GET', '/api/tdk/usage/current', { token: capped.secret });
+    expect(tierOnly.body.limits.monthly_spend_cap).toBe(10_000_000);
+  });
+
+  it('renames a key, refuses bad values with 400, and audits each change', async () => {
+    // Paid: its account requests per minute leave room for this many changes.
+    const dev = await newDeveloper(server, { tier: 'paid' });
+    const update = (body: Record<string, unknown>) =>
+      api('PATCH', `/api/tdk/keys/${dev.keyId}`, { token: dev.session, body });
+    for (const body of [
+      { monthly_spend_cap: -1 },
+      { monthly_spend_cap: 1.5 },
+      { monthly_spend_cap: 'a lot' },
+      { name: '' },
+      { name: 'x'.repeat(101) },
+    ]) {
+      const refused = await update(body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.body.error.code).toBe('invalid_input');
+    }
+    const refusedAtCreation = await api('POST', '/api/tdk/keys/generate', {
+      token: dev.session,
+      body: { monthly_spend_cap: -5 },
+    });
+    expect(refusedAtCreation.status).toBe(400);
+
+    const renamed = await update({ name: 'production' });
+    expect(renamed.body).toMatchObject({ name: 'production', monthly_spend_cap: null });
+    expect((await update({ name: 'production' })).status).toBe(200);
+    await update({ monthly_spend_cap: 2_000_000 });
+    const keys = await api('GET', '/api/tdk/keys', { token: dev.session });
+    expect(keys.body.items.find((k: { id: string }) => k.id === dev.keyId)).toMatchObject({
+      name: 'production',
+      monthly_spend_cap: 2_000_000,
+    });
+
+    const audit = await api('GET', `/api/tdk/admin/audit?target_id=${dev.keyId}&action=key.updated`, {
+      token: await adminSession(server),
+    });
+    expect(audit.body.items.map((e: { details: unknown }) => e.details).reverse()).toEqual([
+      { changes: { name: { from: 'test key', to: 'production' } } },
+      { changes: { monthly_spend_cap: { from: null, to: 2_000_000 } } },
+    ]);
+    // An API key cannot change keys: that takes a signed-in session.
+    const withKey = await api('PATCH', `/api/tdk/keys/${dev.keyId}`, {
+      token: dev.apiKey,
+      body: { monthly_spend_cap: null },
+    });
+    expect(withKey.status).toBe(401);
+  });
+});
