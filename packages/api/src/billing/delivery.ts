@@ -92,8 +92,9 @@ export async function syncCustomer(
     })
     .onConflict((oc) =>
       oc.column('user_id').doUpdateSet({
-        stripe_customer_id: customer.customerId,
-        stripe_subscription_id: customer.subscriptionId,
+        // Ids already recorded stay: an admin's resubscribe may have replaced the subscription read above.
+        stripe_customer_id: sql`coalesce(billing_account.stripe_customer_id, excluded.stripe_customer_id)`,
+        stripe_subscription_id: sql`coalesce(billing_account.stripe_subscription_id, excluded.stripe_subscription_id)`,
         synced_tier: syncedTier,
         updated_at: new Date(),
       }),
