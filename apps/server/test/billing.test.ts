@@ -348,6 +348,11 @@ describe.each(testDatabaseKinds)('Stripe metered billing on %s', (kind) => {
       body: { agent_id: 'memory', input: { action: 'list' } },
     });
     expect(refused.body.error.code).toBe('subscription_canceled');
+    // Ended by an update, it is as much an operator's matter as a deletion.
+    const alerted = server
+      .logs()
+      .filter((l) => (l.alert as { kind?: string; subject?: string } | undefined)?.subject === customer);
+    expect(alerted.map((l) => (l.alert as { kind: string }).kind)).toEqual(['billing_subscription_canceled']);
     const resubscribed = await api('POST', `/api/tdk/admin/users/${dev.userId}/resubscribe`, {
       token: await adminSession(server),
     });

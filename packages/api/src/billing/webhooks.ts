@@ -50,17 +50,24 @@ export async function handleStripeWebhook(
   const outcome = await applyEvent(services, event, audit);
   // The account's keys are refused from now on; whether to subscribe it again is an operator's
   // decision (`admin.users.resubscribe`), never TDK's by itself.
-  if (outcome === 'handled' && event.type === 'customer.subscription.deleted') {
+  if (outcome === 'handled' && isSubscriptionEvent(event.type) && subscriptionEnded(statusOf(event))) {
     await services.alerts.raise({
       kind: 'billing_subscription_canceled',
       subject: String(event.data.object.customer),
       severity: 'critical',
-      message: `A Stripe subscription of customer ${String(event.data.object.customer)} was canceled: its keys cannot call agents until an admin subscribes the account again.`,
+      message: `A Stripe subscription of customer ${String(event.data.object.customer)} ended (${statusOf(event)}): its keys cannot call agents until an admin subscribes the account again.`,
       details: { customer: event.data.object.customer, subscription: event.data.object.id },
     });
   }
   return outcome;
 }
+
+const isSubscriptionEvent = (type: string) =>
+  type === 'customer.subscription.updated' || type === 'customer.subscription.deleted';
+
+/** The subscription's status an event tells: a deleted one is canceled, whatever the object says. */
+const statusOf = (event: BillingWebhookEvent) =>
+  event.type === 'customer.subscription.deleted' ? 'canceled' : String(event.data.object.status);
 
 function applyEvent(
   services: Services,
@@ -78,9 +85,7 @@ function applyEvent(
     const object = event.data.object;
     const at = new Date(event.created * 1000);
     if (event.type.startsWith('invoice.')) return applyInvoice(trx, event.type, at, object, audit);
-    if (event.type === 'customer.subscription.updated' || event.type === 'customer.subscription.deleted') {
-      return applySubscription(trx, event.type, at, object, audit);
-    }
+    if (isSubscriptionEvent(event.type)) return applySubscription(trx, statusOf(event), at, object, audit);
     return 'ignored';
   });
 }
@@ -91,7 +96,7 @@ function applyEvent(
  */
 async function applySubscription(
   trx: Transaction<Database>,
-  type: string,
+  status: string,
   at: Date,
   subscription: Record<string, unknown>,
   audit: { ip: string | undefined; userAgent: string | undefined },
@@ -105,7 +110,6 @@ async function applySubscription(
     .executeTakeFirst();
   if (!account) return 'ignored';
   if (account.subscription_status_at !== null && account.subscription_status_at > at) return 'superseded';
-  const status = type.endsWith('deleted') ? 'canceled' : String(subscription.status);
   await trx
     .updateTable('billing_account')
     .set({ subscription_status: status, subscription_status_at: at, updated_at: new Date() })
