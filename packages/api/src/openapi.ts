@@ -99,6 +99,10 @@ const thrownStatuses: Record<string, Record<string, string>> = {
       'Too many failed sign-ins for this email from this address, or from this address: blocked for a while',
   },
   '/tdk/auth/register': { '429': 'Too many sign-ups from this address: try again later' },
+  '/tdk/v1/call': {
+    '403':
+      "The key's account is suspended (`account_suspended`), its last invoice is unpaid (`billing_past_due`), or its subscription has ended (`subscription_canceled`); nothing was paid",
+  },
   '/tdk/keys/{id}/revoke': { '404': 'No such key on your account' },
   '/tdk/keys/{id}/roll': { '404': 'No such key on your account' },
 };
@@ -114,14 +118,15 @@ const signedInStatuses: Record<string, string> = {
 function documentThrownStatuses(path: string, operation: OperationObject): void {
   operation.responses ??= {};
   const responses = operation.responses;
-  const extra = {
-    ...anyRouteStatuses,
-    ...(operation.security ? signedInStatuses : {}),
-    ...thrownStatuses[path],
-  };
+  const extra = { ...anyRouteStatuses, ...(operation.security ? signedInStatuses : {}) };
   for (const [status, description] of Object.entries(extra)) {
     if (status === '413' && !operation.requestBody) continue;
     responses[status] ??= { description };
+  }
+  // What a route says of its own errors is more precise than the generator's defaults (a 403 is
+  // "Insufficient access" there, whatever the procedure's meta said).
+  for (const [status, description] of Object.entries(thrownStatuses[path] ?? {})) {
+    responses[status] = { ...responses[status], description };
   }
 }
 

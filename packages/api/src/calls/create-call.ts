@@ -34,7 +34,6 @@ export const createCall = apiKeyProcedure
         400: 'Invalid input (nothing was paid)',
         401: 'Missing, unknown or revoked API key',
         402: 'Quota, spend cap or funds exhausted',
-        403: 'Account suspended',
         404: 'Unknown agent',
         409: 'Idempotency conflict',
         429: 'Rate limited',
