@@ -85,31 +85,57 @@ export function createAgentInvoker(): AgentInvoker {
 class AgentTimeout extends Error {}
 class AnswerTooLarge extends Error {}
 
-/** POSTs JSON and reads the whole answer, all within `timeoutMs`; redirects are not followed. */
-function post(
+/**
+ * POSTs JSON and reads the whole answer, all within `timeoutMs`; redirects are not followed. A
+ * kept-alive connection the agent closed just as it was reused fails before the agent saw the
+ * request (Node's documented keep-alive race): that one request is sent again, once, on a new
+ * connection.
+ */
+async function post(
   url: URL,
   body: string,
   timeoutMs: number,
   agents: Record<'http:' | 'https:', http.Agent>,
 ): Promise<{ status: number; text: string }> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return Promise.reject(new TypeError(`unsupported agent URL scheme ${url.protocol}`));
+    throw new TypeError(`unsupported agent URL scheme ${url.protocol}`);
   }
+  const started = Date.now();
+  try {
+    return await send(url, body, timeoutMs, agents[url.protocol]);
+  } catch (error) {
+    if (!(error instanceof StaleConnection)) throw error;
+    return send(url, body, Math.max(1, timeoutMs - (Date.now() - started)), false);
+  }
+}
+
+/** The agent closed a reused keep-alive connection before answering anything. */
+class StaleConnection extends Error {}
+
+function send(
+  url: URL,
+  body: string,
+  timeoutMs: number,
+  agent: http.Agent | false,
+): Promise<{ status: number; text: string }> {
   const request = url.protocol === 'https:' ? https.request : http.request;
   return new Promise((resolve, reject) => {
+    let answered = false;
     // Whichever comes first settles: the answer, or an error on the request or its response.
-    const fail = (error: Error) => {
+    const fail = (error: Error & { code?: string }) => {
       clearTimeout(timer);
-      reject(error);
+      const stale = req.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+      reject(stale ? new StaleConnection(error.message, { cause: error }) : error);
     };
     const req = request(
       url,
       {
         method: 'POST',
-        agent: agents[url.protocol as 'http:' | 'https:'],
+        agent,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       },
       (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
