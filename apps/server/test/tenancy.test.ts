@@ -45,6 +45,7 @@ const access: Record<string, Access> = {
   'auth.me': 'own',
   'keys.generate': 'own-create',
   'keys.list': 'own-list',
+  'keys.get': 'key-by-id',
   'keys.revoke': 'key-by-id',
   'keys.roll': 'key-by-id',
   'keys.update': 'key-by-id',
@@ -203,7 +204,7 @@ describe.each(testDatabaseKinds)('tenant isolation on %s', (kind) => {
       for (const route of routesOf('key-by-id')) {
         const res = await asB(route.method, route.path.replace('{id}', keyId), {
           token: b.session,
-          body: { grace_seconds: 0 },
+          body: route.method === 'GET' ? undefined : { grace_seconds: 0, name: 'taken' },
         });
         expect(res.status, `${route.method} ${route.path}`).toBe(404);
       }

@@ -103,6 +103,7 @@ const thrownStatuses: Record<string, Record<string, string>> = {
     '403':
       "The key's account is suspended (`account_suspended`), its last invoice is unpaid (`billing_past_due`), or its subscription has ended (`subscription_canceled`); nothing was paid",
   },
+  '/tdk/keys/{id}': { '404': 'No such key on your account' },
   '/tdk/keys/{id}/revoke': { '404': 'No such key on your account' },
   '/tdk/keys/{id}/roll': { '404': 'No such key on your account' },
 };

@@ -27,7 +27,7 @@ import { getCall } from './calls/get-call';
 import { listOwnCalls } from './calls/list-calls';
 import { watchCall } from './calls/watch-call';
 import { generateKey } from './keys/generate-key';
-import { listKeys } from './keys/list-keys';
+import { getKey, listKeys } from './keys/list-keys';
 import { revokeKey, rollKey, updateKey } from './keys/revoke-key';
 import { getInfo } from './system/get-info';
 import { router } from './trpc';
@@ -46,6 +46,7 @@ const auth = {
 const keys = {
   generate: generateKey,
   list: listKeys,
+  get: getKey,
   update: updateKey,
   revoke: revokeKey,
   roll: rollKey,

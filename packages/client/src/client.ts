@@ -11,6 +11,7 @@ import type {
   GenerateKeyRequest,
   KeyWithSecret,
   ListCallsParams,
+  ListKeysParams,
   RollKeyRequest,
   UpdateKeyRequest,
   Usage,
@@ -110,8 +111,10 @@ export interface UsageResource {
 export interface KeysResource {
   /** A new key with its own funded wallet. The secret is in this answer only: store it. */
   generate(request?: GenerateKeyRequest, options?: RequestOptions): Promise<KeyWithSecret>;
-  /** Your keys, newest first, with their wallets (never their secrets). */
-  list(options?: RequestOptions): Promise<ApiKeyList>;
+  /** Your keys, newest first, a page at a time, with their wallets (never their secrets). */
+  list(params?: ListKeysParams, options?: RequestOptions): Promise<ApiKeyList>;
+  /** One of your keys. */
+  get(id: string, options?: RequestOptions): Promise<ApiKey>;
   /** Renames a key, or sets its own `monthly_spend_cap` (USDC base units; `null` removes it). */
   update(id: string, request: UpdateKeyRequest, options?: RequestOptions): Promise<ApiKey>;
   /** Calls with the key fail from now on; its wallet stays with it. */
@@ -222,7 +225,9 @@ export class TDK {
           body: request,
           repeatable: false,
         }),
-      list: (options) => this.#json('GET', '/keys', { ...options, auth: this.#sessionToken }),
+      list: (params = {}, options) =>
+        this.#json('GET', `/keys${queryString(params)}`, { ...options, auth: this.#sessionToken }),
+      get: (id, options) => this.#json('GET', `/keys/${enc(id)}`, { ...options, auth: this.#sessionToken }),
       update: (id, request, options) =>
         this.#json('PATCH', `/keys/${enc(id)}`, { ...options, auth: this.#sessionToken, body: request }),
       revoke: (id, options) =>

@@ -168,6 +168,14 @@ export type ApiKey = {
 
 export type ApiKeyList = {
   items: Array<ApiKey>;
+  /** Pass as `cursor` for the next page; null on the last */
+  next_cursor: string | null;
+};
+
+export type ListKeysParams = {
+  status?: "active" | "revoked";
+  limit?: number;
+  cursor?: string;
 };
 
 export type GenerateKeyRequest = {

@@ -15,6 +15,7 @@ export type {
   GenerateKeyRequest,
   KeyWithSecret,
   ListCallsParams,
+  ListKeysParams,
   RollKeyRequest,
   UpdateKeyRequest,
   Usage,

@@ -183,6 +183,10 @@ describe('agents, usage and keys', () => {
     });
     const { items } = await account.keys.list();
     expect(items.map((key) => key.id)).toEqual([created.key.id, dev.keyId]);
+    const firstPage = await account.keys.list({ limit: 1 });
+    expect(firstPage.items.map((key) => key.id)).toEqual([created.key.id]);
+    expect(firstPage.next_cursor).toEqual(expect.any(String));
+    expect(await account.keys.get(dev.keyId)).toMatchObject({ id: dev.keyId, status: 'active' });
 
     const byKey = (apiKey: string) => new TDK({ apiKey, baseUrl: dev.baseUrl, maxRetries: 0 });
     const updated = await account.keys.update(created.key.id, { name: 'ci', monthly_spend_cap: 2_000_000 });

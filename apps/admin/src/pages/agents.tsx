@@ -287,8 +287,12 @@ function TryIt({
   onAgent: (id: string) => void;
 }) {
   const queryClient = useQueryClient();
-  const keys = useQuery({ queryKey: ['keys.list'], queryFn: () => trpc.keys.list.query() });
-  const activeKeys = keys.data?.items.filter((k) => k.status === 'active') ?? [];
+  // The admin's own keys: a few "try it" keys, well within one page.
+  const keys = useQuery({
+    queryKey: ['keys.list'],
+    queryFn: () => trpc.keys.list.query({ status: 'active', limit: 200 }),
+  });
+  const activeKeys = keys.data?.items ?? [];
   const [keyId, setKeyId] = useState('');
   const [inputText, setInputText] = useState('');
   const [runAsync, setRunAsync] = useState(false);

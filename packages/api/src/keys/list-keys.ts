@@ -1,6 +1,29 @@
+import { AppError } from '@tdk/core';
+import type { ApiKeyTable, Database } from '@tdk/db';
+import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
+import { newestFirst, ZPageInput } from '../pagination';
 import { signedInProcedure } from '../trpc';
-import { apiKeyDto, ZApiKey } from './schemas';
+import { apiKeyDto, ZApiKey, ZKeyId } from './schemas';
+
+const ZApiKeyList = z
+  .object({
+    items: z.array(ZApiKey),
+    next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last'),
+  })
+  .meta({ id: 'ApiKeyList' });
+
+/** The account's keys, each with its wallet's address. */
+const ownKeys = (db: Kysely<Database>, userId: string) =>
+  db
+    .selectFrom('api_key')
+    .innerJoin('wallet', 'wallet.id', 'api_key.wallet_id')
+    .selectAll('api_key')
+    .select(['wallet.public_key'])
+    .where('api_key.user_id', '=', userId);
+
+const dtoOf = (row: Selectable<ApiKeyTable> & { public_key: string }) =>
+  apiKeyDto(row, { id: row.wallet_id, public_key: row.public_key });
 
 export const listKeys = signedInProcedure
   .meta({
@@ -9,19 +32,34 @@ export const listKeys = signedInProcedure
       path: '/tdk/keys',
       tags: ['keys'],
       summary: 'Your API keys (never their secrets)',
+      description: 'Newest first, a page at a time; `status` keeps only active or only revoked keys.',
     },
   })
-  .input(z.void())
-  .output(z.object({ items: z.array(ZApiKey) }))
-  .query(async ({ ctx }) => {
-    const rows = await ctx.services.db
-      .selectFrom('api_key')
-      .innerJoin('wallet', 'wallet.id', 'api_key.wallet_id')
-      .selectAll('api_key')
-      .select(['wallet.public_key'])
-      .where('api_key.user_id', '=', ctx.user.id)
-      .orderBy('api_key.created_at', 'desc')
-      .limit(500)
-      .execute();
-    return { items: rows.map((row) => apiKeyDto(row, { id: row.wallet_id, public_key: row.public_key })) };
+  // Optional over tRPC, as it was before pages: no input is the first page of every key.
+  .input(z.object({ status: z.enum(['active', 'revoked']).optional(), ...ZPageInput }).prefault({}))
+  .output(ZApiKeyList)
+  .query(async ({ ctx, input }) => {
+    let q = ownKeys(ctx.services.db, ctx.user.id);
+    if (input.status) q = q.where('api_key.status', '=', input.status);
+    const page = await newestFirst(q, { time: 'api_key.created_at', id: 'api_key.id' }, input);
+    return { items: page.items.map(dtoOf), next_cursor: page.next_cursor };
+  });
+
+export const getKey = signedInProcedure
+  .meta({
+    openapi: {
+      method: 'GET',
+      path: '/tdk/keys/{id}',
+      tags: ['keys'],
+      summary: 'One of your API keys (never its secret)',
+    },
+  })
+  .input(ZKeyId)
+  .output(ZApiKey)
+  .query(async ({ ctx, input }) => {
+    const row = await ownKeys(ctx.services.db, ctx.user.id)
+      .where('api_key.id', '=', input.id)
+      .executeTakeFirst();
+    if (!row) throw new AppError('not_found', `No API key ${input.id}.`);
+    return dtoOf(row);
   });

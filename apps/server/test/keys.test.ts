@@ -8,7 +8,7 @@ import { countMovements } from './support/ledger';
 /** A memory call: 1,500 USDC base units on the free tier here, so a cap of 3,000 holds two. */
 const list = { agent_id: 'memory', input: { action: 'list' } };
 
-describe.each(testDatabaseKinds)("a key's own monthly spend cap on %s", (kind) => {
+describe.each(testDatabaseKinds)('managing API keys on %s', (kind) => {
   let server: TestServer;
   let api: ReturnType<typeof jsonClient>;
   beforeAll(async () => {
@@ -67,6 +67,38 @@ describe.each(testDatabaseKinds)("a key's own monthly spend cap on %s", (kind) =
     expect((await call()).status).toBe(200);
     const tierOnly = await api('GET', '/api/tdk/usage/current', { token: capped.secret });
     expect(tierOnly.body.limits.monthly_spend_cap).toBe(10_000_000);
+  });
+
+  it("pages the account's keys newest first, filters them by status, and reads one by id", async () => {
+    // Paid: room for this many keys and account requests in a minute.
+    const dev = await newDeveloper(server, { tier: 'paid' });
+    const made = [dev.keyId];
+    for (let i = 0; i < 4; i++) {
+      const key = await api('POST', '/api/tdk/keys/generate', {
+        token: dev.session,
+        body: { name: `k${i}` },
+      });
+      made.unshift(key.body.key.id);
+    }
+    await api('POST', `/api/tdk/keys/${made[1]}/revoke`, { token: dev.session });
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
+      const page = await api('GET', `/api/tdk/keys${query}`, { token: dev.session });
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((k: { id: string }) => k.id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(made);
+    const revoked = await api('GET', '/api/tdk/keys?status=revoked', { token: dev.session });
+    expect(revoked.body).toEqual({ items: [expect.objectContaining({ id: made[1] })], next_cursor: null });
+
+    const one = await api('GET', `/api/tdk/keys/${made[0]}`, { token: dev.session });
+    expect(one.body).toMatchObject({ id: made[0], name: 'k3', status: 'active', monthly_spend_cap: null });
+    expect((await api('GET', '/api/tdk/keys/key_nope', { token: dev.session })).status).toBe(404);
   });
 
   it('renames a key, refuses bad values with 400, and audits each change', async () => {
