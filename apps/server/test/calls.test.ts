@@ -267,6 +267,11 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(new Set(answers.map((a) => a.body.payment.tx_signature)).size).toBe(1);
     expect(await countMovements(server, dev.walletId)).toBe(1);
+    // The nine retries say that they are replays; the call that ran does not.
+    const marks = answers.map((a) => a.headers.get('idempotent-replayed'));
+    expect([marks.filter((m) => m === 'true').length, marks.filter((m) => m === null).length]).toEqual([
+      9, 1,
+    ]);
 
     const conflict = await call(
       dev.apiKey,
@@ -295,9 +300,18 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
     });
     expect(registered.status, JSON.stringify(registered.body)).toBe(200);
     const dev = await newDeveloper(server);
-    const res = await call(dev.apiKey, { agent_id: registered.body.id, input: { delay_ms: 2_000 } });
+    const slowCall = { agent_id: registered.body.id, input: { delay_ms: 2_000 } };
+    const res = await call(dev.apiKey, slowCall, { 'idempotency-key': 'slow-1' });
     expect(res.status).toBe(504);
     expect(res.body.error.code).toBe('agent_timeout');
+    expect(res.headers.get('idempotent-replayed')).toBeNull();
+    // Its retry replays the failure, marked as a replay: nothing is paid again.
+    const retried = await call(dev.apiKey, slowCall, { 'idempotency-key': 'slow-1' });
+    expect([retried.status, retried.body.error, retried.headers.get('idempotent-replayed')]).toEqual([
+      504,
+      { ...res.body.error, request_id: retried.body.error.request_id },
+      'true',
+    ]);
     const callId = res.body.error.details.call_id as string;
     const record = await api('GET', `/api/tdk/v1/calls/${callId}`, { token: dev.apiKey });
     expect(record.body).toMatchObject({
@@ -443,6 +457,7 @@ describe('limits and funds', () => {
     const replayed = await call('order-1');
     expect(replayed.status, JSON.stringify(replayed.body)).toBe(200);
     expect(replayed.body).toEqual(first.body);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
 
     const disabled = await api('PATCH', `/api/tdk/admin/agents/${registered.body.id}`, {
       token: admin,

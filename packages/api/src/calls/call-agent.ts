@@ -119,7 +119,7 @@ export async function callAgent(
     agent ??= await services.marketplace.getAgent(request.agentId);
     const stored = await earlierCall(services, caller, request, agent && hashRequest(agent.id, request));
     if (!stored) throw error;
-    return { answer: stored.replay, headers };
+    return { answer: stored.replay, headers: { ...headers, ...replayedHeader } };
   }
 
   // 4. Idempotency: one call row per (key, Idempotency-Key); a replay answers from it. An async
@@ -128,7 +128,7 @@ export async function callAgent(
   // it also takes step 6's reservation, one round trip fewer on the hot path.
   const startNow = !request.async && caller.wallet.funded_at !== null;
   const opened = await openCall(services, caller, agent, request, startNow);
-  if ('replay' in opened) return { answer: opened.replay, headers };
+  if ('replay' in opened) return { answer: opened.replay, headers: { ...headers, ...replayedHeader } };
   if (request.async) {
     services.jobs.wake();
     return { answer: acceptedCall(opened.callId, agent.id), headers };
@@ -466,10 +466,14 @@ async function earlierCall(
 
 type StoredResponse = { answer: CallAnswer } | { error: StoredError };
 
+/** As Stripe marks a replayed answer: a retry can tell that nothing was done (or paid) again. */
+const replayedHeader = { 'Idempotent-Replayed': 'true' };
+
 function replay(stored: StoredResponse): Replayed {
   if ('answer' in stored) return { replay: stored.answer };
   throw new AppError(stored.error.code as ErrorCode, stored.error.message, {
     ...(stored.error.details ? { details: stored.error.details } : {}),
+    headers: replayedHeader,
   });
 }
 

@@ -29,6 +29,12 @@ export const createCall = apiKeyProcedure
         'RateLimit-Limit': z.string().describe("Calls per minute this key's tier allows"),
         'RateLimit-Remaining': z.string().describe('Calls left in the current minute'),
         'RateLimit-Reset': z.string().describe('Seconds until the allowance is whole again'),
+        'Idempotent-Replayed': z
+          .literal('true')
+          .optional()
+          .describe(
+            'Present on the answer to a retry: the earlier call with this Idempotency-Key, replayed; nothing was paid again',
+          ),
       }),
       errorResponses: {
         400: 'Invalid input (nothing was paid)',
