@@ -28,7 +28,7 @@ import { listOwnCalls } from './calls/list-calls';
 import { watchCall } from './calls/watch-call';
 import { generateKey } from './keys/generate-key';
 import { getKey, listKeys } from './keys/list-keys';
-import { revokeKey, rollKey, updateKey } from './keys/revoke-key';
+import { revokeKey, rollKey, updateKey } from './keys/change-key';
 import { getInfo } from './system/get-info';
 import { router } from './trpc';
 import { getCurrentUsage } from './usage/get-current';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record';
 import { dayPeriod, monthPeriod } from '../calls/limits';
 import { createApiKey } from '../keys/generate-key';
-import { revokeApiKey, rollApiKey } from '../keys/revoke-key';
+import { revokeApiKey, rollApiKey } from '../keys/change-key';
 import { apiKeyDto, ZApiKey, ZGraceSeconds, ZKeyId } from '../keys/schemas';
 import { fundNewWallet, topUpIfLow } from '../money/funding';
 import { ledgerBalances } from '../money/ledger';
