@@ -66,6 +66,27 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
       spend: { this_month: 3000, remaining: 10_000_000 - 3000 },
       wallet: { address: dev.wallet, usdc: 10_000_000 - 2000 },
     });
+    // The account's days: the last 30 by default, today with its two calls.
+    const today = new Date().toISOString().slice(0, 10);
+    const daily = await api('GET', '/api/tdk/usage/daily', { token: dev.apiKey });
+    expect(daily.body.items).toHaveLength(30);
+    expect(daily.body.items.at(-1)).toEqual({ date: today, calls: 2, failed: 0, cost: 3000 });
+    const range = await api('GET', `/api/tdk/usage/daily?from=2026-01-01&to=2026-01-03`, {
+      token: dev.apiKey,
+    });
+    expect(range.body.items.map((d: { date: string; calls: number }) => [d.date, d.calls])).toEqual([
+      ['2026-01-01', 0],
+      ['2026-01-02', 0],
+      ['2026-01-03', 0],
+    ]);
+    for (const query of [
+      'from=2026-01-03&to=2026-01-01',
+      'from=2024-01-01&to=2026-01-01',
+      'from=yesterday',
+    ]) {
+      const refused = await api('GET', `/api/tdk/usage/daily?${query}`, { token: dev.apiKey });
+      expect([refused.status, refused.body.error.code], query).toEqual([400, 'invalid_input']);
+    }
     // The key list shows the wallet but never the secret.
     const keys = await api('GET', '/api/tdk/keys', { token: dev.session });
     expect(keys.body.items[0]).toMatchObject({

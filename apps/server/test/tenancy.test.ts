@@ -58,6 +58,7 @@ const access: Record<string, Access> = {
   'calls.getEvents': 'call-by-id',
   'calls.events': 'admin',
   'usage.current': 'own',
+  'usage.daily': 'own',
   // The admin app's sign-in: public, and it refuses customers (tested in accounts).
   'admin.signIn': 'public',
   'billing.stripeWebhook': 'stripe-signed',
@@ -271,15 +272,23 @@ describe.each(testDatabaseKinds)('tenant isolation on %s', (kind) => {
 
   it('shows B its own account, usage and wallet only', async () => {
     expect(routesOf('own').length + proceduresOf('own').length).toBeGreaterThan(0);
+    const withKey = (name: string) => name.startsWith('usage.');
     for (const route of routesOf('own')) {
-      const token = route.procedure === 'usage.current' ? b.apiKey : b.session;
-      const res = await asB(route.method, route.path, { token });
+      const res = await asB(route.method, route.path, {
+        token: withKey(route.procedure) ? b.apiKey : b.session,
+      });
       expect(res.status, route.path).toBe(200);
-      expect(res.text).toMatch(route.procedure === 'usage.current' ? b.wallet : b.userId);
+      if (route.procedure === 'usage.daily') {
+        // Today counts B's calls, not A's.
+        expect(res.body.items.reduce((sum: number, day: { calls: number }) => sum + day.calls, 0)).toBe(
+          b.callIds.length,
+        );
+      } else {
+        expect(res.text).toMatch(route.procedure === 'usage.current' ? b.wallet : b.userId);
+      }
     }
     for (const { name, type } of proceduresOf('own')) {
-      const token = name === 'usage.current' ? b.apiKey : b.session;
-      expect((await trpcAsB(name, type, token)).status, name).toBe(200);
+      expect((await trpcAsB(name, type, withKey(name) ? b.apiKey : b.session)).status, name).toBe(200);
     }
   });
 

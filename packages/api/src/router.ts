@@ -31,6 +31,7 @@ import { generateKey } from './keys/generate-key';
 import { getKey, listKeys } from './keys/list-keys';
 import { getInfo } from './system/get-info';
 import { router } from './trpc';
+import { getDailyUsage } from './usage/daily';
 import { getCurrentUsage } from './usage/get-current';
 
 const system = { info: getInfo } satisfies TRPCRouterRecord;
@@ -58,7 +59,7 @@ const calls = {
   list: listOwnCalls,
   events: watchCall,
 } satisfies TRPCRouterRecord;
-const usage = { current: getCurrentUsage } satisfies TRPCRouterRecord;
+const usage = { current: getCurrentUsage, daily: getDailyUsage } satisfies TRPCRouterRecord;
 const admin = {
   signIn: adminSignIn,
   overview: getOverview,

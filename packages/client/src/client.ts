@@ -7,6 +7,8 @@ import type {
   CallList,
   CallRecord,
   CallRequest,
+  DailyUsageList,
+  DailyUsageParams,
   ErrorBody,
   GenerateKeyRequest,
   KeyWithSecret,
@@ -105,6 +107,8 @@ export interface AgentsResource {
 export interface UsageResource {
   /** Your key's tier and limits, quota used and left today, spend this month, wallet balances. */
   current(options?: RequestOptions): Promise<Usage>;
+  /** Your account's calls and their cost per UTC day, by default the last 30 days. */
+  daily(params?: DailyUsageParams, options?: RequestOptions): Promise<DailyUsageList>;
 }
 
 /** `tdk.keys`: API keys, with the `sessionToken` of a signed-in account. */
@@ -216,6 +220,8 @@ export class TDK {
     };
     this.usage = {
       current: (options) => this.#json('GET', '/usage/current', { ...options, auth: this.#apiKey }),
+      daily: (params = {}, options) =>
+        this.#json('GET', `/usage/daily${queryString(params)}`, { ...options, auth: this.#apiKey }),
     };
     this.keys = {
       generate: (request = {}, options) =>

@@ -146,6 +146,27 @@ export type Usage = {
   };
 };
 
+export type DailyUsage = {
+  /** `YYYY-MM-DD`, UTC */
+  date: string;
+  /** Calls made that day with any key of the account */
+  calls: number;
+  failed: number;
+  /** What those calls cost you, USDC base units (a failed call costs nothing) */
+  cost: number;
+};
+
+export type DailyUsageList = {
+  items: Array<DailyUsage>;
+};
+
+export type DailyUsageParams = {
+  /** `YYYY-MM-DD`, UTC */
+  from?: string;
+  /** `YYYY-MM-DD`, UTC */
+  to?: string;
+};
+
 export type ApiKey = {
   /** `key_…` */
   id: string;

@@ -160,7 +160,7 @@ describe('agents, usage and keys', () => {
     ]);
   });
 
-  it("shows the key's tier, quota, spend and wallet", async () => {
+  it("shows the key's tier, quota, spend and wallet, and the account's days", async () => {
     const dev = await developer();
     await dev.tdk.memory.list();
     const usage = await dev.tdk.usage.current();
@@ -171,6 +171,12 @@ describe('agents, usage and keys', () => {
       spend: { this_month: 1500, currency: 'USDC', decimals: 6 },
       wallet: { address: expect.any(String), usdc: expect.any(Number) },
     });
+    const { items } = await dev.tdk.usage.daily({ from: '2026-01-01', to: '2026-01-02' });
+    expect(items).toEqual([
+      { date: '2026-01-01', calls: 0, failed: 0, cost: 0 },
+      { date: '2026-01-02', calls: 0, failed: 0, cost: 0 },
+    ]);
+    expect((await dev.tdk.usage.daily()).items.at(-1)).toMatchObject({ calls: 1, cost: 1500 });
   });
 
   it('generates, lists, updates, rolls and revokes keys with a session token', async () => {

@@ -1,7 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import { adminProcedure } from '../trpc';
-import { bucketMs, callSeries, ZSeriesPoint } from './usage';
+import { bucketMs, callSeries, ZSeriesPoint } from '../usage/series';
 
 /** The chart: the last 24 hours by hour, or the last 30 days by day, ending with the current one. */
 const ranges = {
