@@ -4,6 +4,7 @@ import { startTestServer, type TestServer } from '../src/testing';
 import { adminSession, newDeveloper } from './support/customers';
 import { jsonClient } from './support/http';
 import { countMovements } from './support/ledger';
+import { until } from './support/processes';
 
 /** A memory call: 1,500 USDC base units on the free tier here, so a cap of 3,000 holds two. */
 const list = { agent_id: 'memory', input: { action: 'list' } };
@@ -101,6 +102,46 @@ describe.each(testDatabaseKinds)('managing API keys on %s', (kind) => {
     expect((await api('GET', '/api/tdk/keys/key_nope', { token: dev.session })).status).toBe(404);
   });
 
+  it('stops a key at its expiry, to the second, and lets its owner extend it', async () => {
+    const dev = await newDeveloper(server, { tier: 'paid' });
+    const inThePast = await api('POST', '/api/tdk/keys/generate', {
+      token: dev.session,
+      body: { expires_at: '2020-01-01T00:00:00Z' },
+    });
+    expect([inThePast.status, inThePast.body.error.code]).toEqual([400, 'invalid_input']);
+    const soon = new Date(Date.now() + 1_500).toISOString();
+    const created = await api('POST', '/api/tdk/keys/generate', {
+      token: dev.session,
+      body: { name: 'demo', expires_at: soon },
+    });
+    expect(created.body.key).toMatchObject({ name: 'demo', expires_at: soon });
+    const secret = created.body.secret as string;
+    const call = () => api('POST', '/api/tdk/v1/call', { token: secret, body: list });
+    expect((await call()).status).toBe(200);
+
+    await until('the key expired', async () => (await call()).status === 401);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(soon));
+    const expired = await call();
+    expect(expired.body.error.code).toBe('api_key_expired');
+    expect(expired.body.error.message).toContain(soon);
+    expect((await api('GET', '/api/tdk/usage/current', { token: secret })).status).toBe(401);
+
+    const extended = await api('PATCH', `/api/tdk/keys/${created.body.key.id}`, {
+      token: dev.session,
+      body: { expires_at: null },
+    });
+    expect(extended.body.expires_at).toBeNull();
+    expect((await call()).status).toBe(200);
+    const audit = await api(
+      'GET',
+      `/api/tdk/admin/audit?target_id=${created.body.key.id}&action=key.updated`,
+      {
+        token: await adminSession(server),
+      },
+    );
+    expect(audit.body.items[0].details).toEqual({ changes: { expires_at: { from: soon, to: null } } });
+  });
+
   it('renames a key, refuses bad values with 400, and audits each change', async () => {
     // Paid: its account requests per minute leave room for this many changes.
     const dev = await newDeveloper(server, { tier: 'paid' });
@@ -112,6 +153,8 @@ describe.each(testDatabaseKinds)('managing API keys on %s', (kind) => {
       { monthly_spend_cap: 'a lot' },
       { name: '' },
       { name: 'x'.repeat(101) },
+      { expires_at: 'tomorrow' },
+      { expires_at: '2020-01-01T00:00:00Z' },
     ]) {
       const refused = await update(body);
       expect(refused.status, JSON.stringify(body)).toBe(400);

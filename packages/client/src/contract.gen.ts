@@ -185,6 +185,8 @@ export type ApiKey = {
   revoked_at: string | null;
   /** Your own monthly spend cap for this key, USDC base units; null: your tier's cap alone */
   monthly_spend_cap: number | null;
+  /** When the key stops working by itself; null: it works until revoked */
+  expires_at: string | null;
 };
 
 export type ApiKeyList = {
@@ -203,12 +205,16 @@ export type GenerateKeyRequest = {
   name?: string;
   /** This key's own monthly spend cap, USDC base units (1000000 = $1); the tier's cap still applies when lower; null: none */
   monthly_spend_cap?: number | null;
+  /** When the key stops working by itself, e.g. `2027-01-31T00:00:00Z`; null: never (until revoked) */
+  expires_at?: string | null;
 };
 
 export type UpdateKeyRequest = {
   name?: string;
   /** This key's own monthly spend cap, USDC base units (1000000 = $1); the tier's cap still applies when lower; null: none */
   monthly_spend_cap?: number | null;
+  /** When the key stops working by itself, e.g. `2027-01-31T00:00:00Z`; null: never (until revoked) */
+  expires_at?: string | null;
 };
 
 export type RollKeyRequest = {

@@ -17,6 +17,7 @@ const expected: Record<keyof typeof errorStatus, string> = {
   invalid_credentials: 'AuthenticationError',
   invalid_api_key: 'AuthenticationError',
   api_key_revoked: 'AuthenticationError',
+  api_key_expired: 'AuthenticationError',
   payment_required: 'TDKError',
   quota_exceeded: 'QuotaExceededError',
   spend_cap_exceeded: 'QuotaExceededError',

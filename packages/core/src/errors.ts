@@ -13,6 +13,7 @@ export const errorStatus = {
   invalid_credentials: 401,
   invalid_api_key: 401,
   api_key_revoked: 401,
+  api_key_expired: 401,
   payment_required: 402,
   quota_exceeded: 402,
   spend_cap_exceeded: 402,

@@ -110,6 +110,8 @@ export interface ApiKeyTable {
   revoked_at: Date | null;
   /** The owner's own monthly spend cap for this key, micro-USD; null: the tier's alone. */
   monthly_spend_cap: ColumnType<bigint | string | number | null, number | null | undefined, number | null>;
+  /** When the key stops working by itself; null: it lasts until revoked. */
+  expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface AgentTable {

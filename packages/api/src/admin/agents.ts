@@ -46,8 +46,7 @@ export const tryAgent = adminProcedure
       .where('user_id', '=', ctx.user.id)
       .executeTakeFirst();
     if (!key) throw new AppError('not_found', `No API key ${input.key_id} of yours.`);
-    if (key.status === 'revoked') throw new AppError('api_key_revoked', 'This API key has been revoked.');
-    // Checked as any caller of this key: the same billing state refuses it.
+    // Checked as any caller of this key: revoked, expired or in the same billing state, it is refused.
     const caller = await callerOf(db, key);
     const audit = (details: Record<string, unknown>) =>
       recordAudit(db, ctx, {

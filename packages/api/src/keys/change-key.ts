@@ -4,7 +4,17 @@ import type { Transaction } from 'kysely';
 import { recordAudit } from '../audit/record';
 import type { Services } from '../services';
 import { signedInProcedure } from '../trpc';
-import { apiKeyDto, ZApiKey, ZGraceSeconds, ZKeyId, ZKeyName, ZKeySpendCap, ZKeyWithSecret } from './schemas';
+import {
+  apiKeyDto,
+  expiryOf,
+  ZApiKey,
+  ZGraceSeconds,
+  ZKeyExpiry,
+  ZKeyId,
+  ZKeyName,
+  ZKeySpendCap,
+  ZKeyWithSecret,
+} from './schemas';
 import { generateKeySecret, hashKeySecret, keyHint } from './secret';
 
 /** Who asks for a key change, and from where: recorded in the audit log. */
@@ -143,8 +153,8 @@ export const rollKey = signedInProcedure
   });
 
 /**
- * Renames a key or sets its own monthly spend cap (audited). A lower cap applies from the next call
- * (within a second on every server); spend already reserved this month stays.
+ * Renames a key, sets its own monthly spend cap or its expiry (audited). A change applies from the
+ * next request (within a second on every server); spend already reserved this month stays.
  */
 export const updateKey = signedInProcedure
   .meta({
@@ -152,28 +162,40 @@ export const updateKey = signedInProcedure
       method: 'PATCH',
       path: '/tdk/keys/{id}',
       tags: ['keys'],
-      summary: 'Rename an API key or set its spend cap',
+      summary: 'Rename an API key, set its spend cap or its expiry',
       description:
-        "`monthly_spend_cap` (USDC base units) caps this key's spend per calendar month (UTC) below your tier's cap; `null` removes it. Applies from the next call, within a second on every server.",
+        "`monthly_spend_cap` (USDC base units) caps this key's spend per calendar month (UTC) below your tier's cap; `expires_at` (in the future) is when the key stops working, also to revive an expired key; `null` removes either. Applies from the next request, within a second on every server.",
     },
   })
-  .input(ZKeyId.extend({ name: ZKeyName.optional(), monthly_spend_cap: ZKeySpendCap.optional() }))
+  .input(
+    ZKeyId.extend({
+      name: ZKeyName.optional(),
+      monthly_spend_cap: ZKeySpendCap.optional(),
+      expires_at: ZKeyExpiry.optional(),
+    }),
+  )
   .output(ZApiKey)
   .mutation(async ({ ctx, input }) => {
-    const { id, ...requested } = input;
+    const { id, name, monthly_spend_cap } = input;
+    const expiresAt = input.expires_at === undefined ? undefined : expiryOf(input.expires_at);
+    // As the answer shows them, to tell what changes; undefined: not asked.
+    const requested = {
+      name,
+      monthly_spend_cap,
+      expires_at: expiresAt === null ? null : expiresAt?.toISOString(),
+    };
     const result = await ctx.services.db.transaction().execute(async (trx) => {
       const { key, wallet } = await keyForUpdate(trx, id, ctx.user.id);
-      const { name, monthly_spend_cap } = apiKeyDto(key, wallet);
-      const before = { name, monthly_spend_cap };
+      const before = apiKeyDto(key, wallet);
       const changes = Object.fromEntries(
-        (['name', 'monthly_spend_cap'] as const)
+        (['name', 'monthly_spend_cap', 'expires_at'] as const)
           .filter((field) => requested[field] !== undefined && requested[field] !== before[field])
           .map((field) => [field, { from: before[field], to: requested[field] }]),
       );
       if (Object.keys(changes).length === 0) return { key, wallet };
       const updated = await trx
         .updateTable('api_key')
-        .set(requested)
+        .set({ name, monthly_spend_cap, expires_at: expiresAt })
         .where('id', '=', key.id)
         .returningAll()
         .executeTakeFirstOrThrow();

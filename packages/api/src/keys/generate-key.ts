@@ -9,7 +9,7 @@ import { fundLater, fundNewWallet } from '../money/funding';
 import { createWallet } from '../money/wallets';
 import type { Services } from '../services';
 import { signedInProcedure } from '../trpc';
-import { apiKeyDto, ZKeyName, ZKeySpendCap, ZKeyWithSecret } from './schemas';
+import { apiKeyDto, expiryOf, ZKeyExpiry, ZKeyName, ZKeySpendCap, ZKeyWithSecret } from './schemas';
 import { generateKeySecret, hashKeySecret, keyHint } from './secret';
 
 /**
@@ -27,12 +27,21 @@ export const generateKey = signedInProcedure
         'Creates an API key with its own Solana wallet, funded for your tier. The secret is returned once: store it.',
     },
   })
-  .input(z.object({ name: ZKeyName.optional(), monthly_spend_cap: ZKeySpendCap.optional() }).optional())
+  .input(
+    z
+      .object({
+        name: ZKeyName.optional(),
+        monthly_spend_cap: ZKeySpendCap.optional(),
+        expires_at: ZKeyExpiry.optional(),
+      })
+      .optional(),
+  )
   .output(ZKeyWithSecret)
   .mutation(async ({ ctx, input }) => {
     const { key, wallet, secret } = await createApiKey(ctx.services, ctx, ctx.user, {
       name: input?.name,
       monthlySpendCap: input?.monthly_spend_cap,
+      expiresAt: expiryOf(input?.expires_at ?? null),
     });
     return { key: apiKeyDto(key, wallet), secret };
   });
@@ -45,7 +54,11 @@ export async function createApiKey(
   services: Services,
   origin: { ip: string | undefined; userAgent: string | undefined },
   owner: Pick<UserRow, 'id' | 'tier' | 'role'>,
-  { name = 'Default key', monthlySpendCap = null }: { name?: string; monthlySpendCap?: number | null } = {},
+  {
+    name = 'Default key',
+    monthlySpendCap = null,
+    expiresAt = null,
+  }: { name?: string; monthlySpendCap?: number | null; expiresAt?: Date | null } = {},
 ) {
   const { db, keyEnvironment } = services;
   const secret = generateKeySecret(keyEnvironment);
@@ -68,6 +81,7 @@ export async function createApiKey(
         secret_hash: hashKeySecret(secret),
         hint: keyHint(secret),
         monthly_spend_cap: monthlySpendCap,
+        expires_at: expiresAt,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -76,7 +90,12 @@ export async function createApiKey(
       actor: { type: 'user', id: owner.id },
       action: 'key.created',
       target: { type: 'api_key', id: key.id },
-      details: { wallet: wallet.public_key, name: key.name, monthly_spend_cap: monthlySpendCap },
+      details: {
+        wallet: wallet.public_key,
+        name: key.name,
+        monthly_spend_cap: monthlySpendCap,
+        expires_at: expiresAt?.toISOString() ?? null,
+      },
     });
     return { key, wallet };
   });

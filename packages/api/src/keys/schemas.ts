@@ -1,3 +1,4 @@
+import { AppError } from '@tdk/core';
 import type { ApiKeyTable, WalletTable } from '@tdk/db';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
@@ -28,6 +29,10 @@ export const ZApiKey = z
       .int()
       .nullable()
       .describe("Your own monthly spend cap for this key, USDC base units; null: your tier's cap alone"),
+    expires_at: z
+      .string()
+      .nullable()
+      .describe('When the key stops working by itself; null: it works until revoked'),
   })
   .meta({ id: 'ApiKey' });
 
@@ -41,6 +46,20 @@ export const ZKeySpendCap = z
   .describe(
     "This key's own monthly spend cap, USDC base units (1000000 = $1); the tier's cap still applies when lower; null: none",
   );
+
+/** When a key stops working, as requests give it: a future time with its offset, or null for never. */
+export const ZKeyExpiry = z.iso
+  .datetime({ offset: true })
+  .nullable()
+  .describe('When the key stops working by itself, e.g. `2027-01-31T00:00:00Z`; null: never (until revoked)');
+
+/** An expiry as stored; one in the past is refused, so a key is never created or set already dead. */
+export function expiryOf(value: string | null): Date | null {
+  if (value === null) return null;
+  const at = new Date(value);
+  if (at.getTime() <= Date.now()) throw new AppError('invalid_input', '`expires_at` must be in the future.');
+  return at;
+}
 
 /** A key's name as requests give it. */
 export const ZKeyName = z.string().trim().min(1).max(100);
@@ -59,6 +78,7 @@ export const apiKeyDto = (
   last_used_at: key.last_used_at?.toISOString() ?? null,
   revoked_at: key.revoked_at?.toISOString() ?? null,
   monthly_spend_cap: key.monthly_spend_cap === null ? null : Number(key.monthly_spend_cap),
+  expires_at: key.expires_at?.toISOString() ?? null,
 });
 
 export const ZKeyWithSecret = z.object({

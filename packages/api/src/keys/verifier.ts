@@ -23,10 +23,19 @@ export interface ApiKeyVerifier {
   evict(keyId: string): void;
 }
 
-/** Refuses a key that may not be used at all: revoked, or its account suspended. Checked on every request with a key. */
+/**
+ * Refuses a key that may not be used at all: revoked, expired, or its account suspended. Checked on
+ * every request with a key (from the cached row, so an expiry takes effect to the millisecond).
+ */
 export function assertKeyUsable(caller: Pick<VerifiedKey, 'key' | 'user'>): void {
-  if (caller.key.status === 'revoked')
-    throw new AppError('api_key_revoked', 'This API key has been revoked.');
+  const { key } = caller;
+  if (key.status === 'revoked') throw new AppError('api_key_revoked', 'This API key has been revoked.');
+  if (key.expires_at !== null && key.expires_at.getTime() <= Date.now()) {
+    throw new AppError(
+      'api_key_expired',
+      `This API key expired at ${key.expires_at.toISOString()}. Extend it (PATCH /api/tdk/keys/{id}) or create another.`,
+    );
+  }
   if (caller.user.status !== 'active') {
     throw new AppError('account_suspended', 'This account is suspended. Contact support.');
   }
