@@ -27,7 +27,7 @@ describe('OpenAPI document', () => {
     }
   });
 
-  it('documents the call as REST clients meet it: its Idempotency-Key, 200 or 202, and rate-limit headers', () => {
+  it('documents the call as REST clients meet it: its Idempotency-Key, 200 or 202, rate-limit and replay headers', () => {
     const call = doc.paths?.['/tdk/v1/call']?.post;
     expect(call?.parameters).toEqual([
       expect.objectContaining({
@@ -43,6 +43,7 @@ describe('OpenAPI document', () => {
       'RateLimit-Limit',
       'RateLimit-Remaining',
       'RateLimit-Reset',
+      'Idempotent-Replayed',
     ]);
     expect(call?.responses?.['429']?.headers).toHaveProperty('Retry-After');
   });
