@@ -64,7 +64,7 @@ describe.concurrent('examples', () => {
 
   it('keys.ts', async () => {
     expect(await example('keys')).toMatch(
-      /^created key_\w+ \(tdk_test_…\w{4}\), wallet \w+; secret shown once\nrolled: new secret true, old one valid for 60 s more\nci: revoked, sdk test: active\n$/,
+      /^created key_\w+ \(tdk_test_…\w{4}\), wallet \w+; secret shown once\ncap: \$5 a month, until \d{4}-\d\d-\d\d\nrolled: new secret true, old one valid for 60 s more\nci: revoked, sdk test: active\n$/,
     );
   });
 });
