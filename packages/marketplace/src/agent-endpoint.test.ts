@@ -1,4 +1,5 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentListing } from '@tdk/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAgentInvoker, tettoContext } from './agent-endpoint';
@@ -6,7 +7,7 @@ import { createAgentInvoker, tettoContext } from './agent-endpoint';
 /**
  * An HTTP/1.1 agent over raw TCP that answers the first request of each connection and keeps it
  * open, then resets the connection when a second request arrives on it: what a client meets when
- * it reuses a kept-alive connection the agent has just closed.
+ * it reuses a kept-alive connection just as the agent closes it (and sends no `Keep-Alive` hint).
  */
 async function agentResettingReusedConnections(): Promise<{
   url: string;
@@ -59,15 +60,27 @@ describe('calling an agent', () => {
   let server: Server | undefined;
   afterEach(() => server?.close());
 
-  it('sends a request again on a new connection when a kept-alive one was closed under it', async () => {
+  it('never sends a request on a connection idle long enough for the agent to be closing it', async () => {
     const agent = await agentResettingReusedConnections();
     server = agent.server;
     const invoke = createAgentInvoker();
     const call = { input: {}, tetto_context: tettoContext('wallet', 'intent') };
 
     expect(await invoke(listing(agent.url), call)).toEqual({ ok: true, output: { served: 1 } });
-    // The second call goes out on the kept-alive connection, which the agent resets unanswered.
+    // Idle for longer than TDK keeps a connection: the next call opens a new one.
+    await sleep(2_000);
     expect(await invoke(listing(agent.url), call)).toEqual({ ok: true, output: { served: 2 } });
-    expect(agent.served()).toBe(2);
+  });
+
+  it('does not send a request again when its connection is reset: the agent may have done the work', async () => {
+    const agent = await agentResettingReusedConnections();
+    server = agent.server;
+    const invoke = createAgentInvoker();
+    const call = { input: {}, tetto_context: tettoContext('wallet', 'intent') };
+
+    expect(await invoke(listing(agent.url), call)).toMatchObject({ ok: true });
+    // At once, on the kept-alive connection, which this agent resets.
+    expect(await invoke(listing(agent.url), call)).toMatchObject({ ok: false, code: 'agent_failed' });
+    expect(agent.served()).toBe(1);
   });
 });
