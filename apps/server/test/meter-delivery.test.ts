@@ -116,6 +116,36 @@ describe.each(testDatabaseKinds)('usage reports past Stripe identifier window on
     expect(await reportOf(dev.userId)).toMatchObject({ unconfirmed_since: null, sending_since: null });
   });
 
+  it('settles a report whose sender crashed mid-send a day ago from Stripe sums, not sent again', async () => {
+    const { dev, cost, customer, report } = await unconfirmedReport({ answerLost: true });
+    // As if the worker died right after sending: no outcome recorded, its claim left behind.
+    await until('the report between attempts, as a crash leaves it', async () => {
+      const left = await server.tdk.database.db
+        .updateTable('meter_report')
+        .set({
+          unconfirmed_since: null,
+          sending_since: sql`now() - make_interval(secs => ${aDayLater / 1000})`,
+          next_attempt_at: sql`now() + interval '1 hour'`,
+        })
+        .where('id', '=', report.id)
+        .where('sending_since', 'is', null)
+        .executeTakeFirst();
+      return left.numUpdatedRows === 1n;
+    });
+    stripe.elapse(aDayLater);
+    stripe.recover();
+    const sentBefore = sends(report.id);
+    await server.tdk.database.db
+      .updateTable('meter_report')
+      .set({ next_attempt_at: sql`now()` })
+      .where('id', '=', report.id)
+      .execute();
+
+    await until('the report delivered', async () => (await reportOf(dev.userId))?.status === 'delivered');
+    expect(sends(report.id)).toBe(sentBefore);
+    expect(stripe.meterTotals('tdk_api_call').get(customer)).toBe(cost);
+  });
+
   it('sends a report Stripe never got, once, after a day of failures', async () => {
     const { dev, cost, customer, report } = await unconfirmedReport({ answerLost: false });
     expect(stripe.meterTotals('tdk_api_call').get(customer)).toBeUndefined();
@@ -124,6 +154,18 @@ describe.each(testDatabaseKinds)('usage reports past Stripe identifier window on
     await until('the report delivered', async () => (await reportOf(dev.userId))?.status === 'delivered');
     expect(stripe.meterTotals('tdk_api_call').get(customer)).toBe(cost);
     expect(stripe.meterEvents().filter((e) => e.identifier === report.id)).toHaveLength(1);
+  });
+
+  it('keeps a send unconfirmed when Stripe counted it and lost the answer, though it refuses the next', async () => {
+    const dev = await newDeveloper(server);
+    stripe.recover();
+    // Counted, answer lost; then a refusal, which says nothing of the first try.
+    stripe.failNext(1, { pathPrefix: meterEvents, afterHandling: true });
+    stripe.failNext(1, { pathPrefix: meterEvents, status: 429 });
+    await makeCalls(server, dev.apiKey, 1);
+    await until('the first attempt recorded', async () => Boolean((await reportOf(dev.userId))?.last_error));
+    expect((await reportOf(dev.userId))?.unconfirmed_since).not.toBeNull();
+    await until('the report delivered', async () => (await reportOf(dev.userId))?.status === 'delivered');
   });
 
   it('leaves nothing unconfirmed when Stripe refuses a send outright', async () => {

@@ -98,7 +98,9 @@ export function createStripeBilling(options: StripeBillingOptions): BillingPort 
             timestamp: Math.floor(event.timestamp.getTime() / 1000),
             payload: { stripe_customer_id: event.customerId, value: event.value.toString() },
           },
-          { idempotencyKey: event.identifier },
+          // One attempt: delivery retries with backoff, and a refusal then tells that nothing was counted
+          // (after the SDK's own retry, a 4xx could follow a first try Stripe counted).
+          { idempotencyKey: event.identifier, maxNetworkRetries: 0 },
         );
         return 'accepted';
       } catch (error) {

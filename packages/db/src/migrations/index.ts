@@ -18,6 +18,7 @@ import * as m0016 from './0016_subscription_event_order';
 import * as m0018 from './0018_meter_report_unconfirmed';
 import * as m0019 from './0019_key_spend_cap';
 import * as m0020 from './0020_key_expiry';
+import * as m0021 from './0021_meter_report_unconfirmed_backfill';
 
 /**
  * Forward-only migrations, in order. Names never change once released; add a new file instead of
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '0018_meter_report_unconfirmed': m0018,
   '0019_key_spend_cap': m0019,
   '0020_key_expiry': m0020,
+  '0021_meter_report_unconfirmed_backfill': m0021,
 };
