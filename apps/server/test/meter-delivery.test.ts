@@ -209,6 +209,8 @@ describe.each(testDatabaseKinds)('usage reports past Stripe identifier window on
     const markedCounted = await resolve(counted.report.id, 'counted');
     expect(markedCounted.status, JSON.stringify(markedCounted.body)).toBe(200);
     expect(markedCounted.body).toEqual({ id: counted.report.id, state: 'delivered' });
+    // On its customer, as a delivered report is, for reconciliation to ask Stripe about.
+    expect((await reportOf(counted.dev.userId))?.stripe_customer_id).toBe(counted.customer);
     const again = await resolve(counted.report.id, 'not_counted');
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('conflict');

@@ -243,6 +243,10 @@ export const resolveHeldReport = adminProcedure
         .set({
           status: counted ? 'delivered' : 'pending',
           delivered_at: counted ? new Date() : null,
+          // Whose meter Stripe counted it on, as delivery records it: reconciliation reads it.
+          stripe_customer_id: counted
+            ? sql`(select stripe_customer_id from billing_account where user_id = ${report.user_id})`
+            : null,
           unconfirmed_since: null,
           last_error: null,
           next_attempt_at: new Date(),

@@ -1,7 +1,7 @@
 import { type BillingCustomer, type BillingPort, BillingRefusedError } from '@tdk/core';
 import { type Database, type MeterReportTable, toBigInt } from '@tdk/db';
 import { enqueueJob } from '@tdk/jobs';
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Services } from '../services';
 import { sealFinishedWindows } from './usage';
 
@@ -189,7 +189,7 @@ export async function deliverUsage(services: Services): Promise<DeliveryResult> 
             unconfirmed_since: null,
             updated_at: new Date(),
           })
-          .where('id', '=', report.id)
+          .where(stillClaimed(report))
           .execute();
         result.delivered += 1;
       } catch (error) {
@@ -208,7 +208,7 @@ export async function deliverUsage(services: Services): Promise<DeliveryResult> 
             sending_since: null,
             updated_at: new Date(),
           })
-          .where('id', '=', report.id)
+          .where(stillClaimed(report))
           .execute();
         if (report.attempts === alertAfterAttempts) {
           await services.alerts.raise({
@@ -233,6 +233,14 @@ async function knownCustomer(db: Kysely<Database>, userId: string): Promise<Bill
     ? { customerId: row.stripe_customer_id, subscriptionId: row.stripe_subscription_id }
     : undefined;
 }
+
+/**
+ * The report as this worker claimed it: not claimed again since (its lease ran out) and not resolved
+ * by an admin meanwhile, so a late outcome never overwrites a newer one.
+ */
+const stillClaimed =
+  (report: Selectable<MeterReportTable>) => (eb: ExpressionBuilder<Database, 'meter_report'>) =>
+    eb.and([eb('id', '=', report.id), eb('attempts', '=', report.attempts), eb('status', '=', 'pending')]);
 
 /** Stripe takes meter events from the past 35 days: older windows (a long offline spell) report as of 34 days ago. */
 function meterTimestamp(windowStart: Date): Date {
@@ -279,11 +287,12 @@ async function countedByStripe(
 async function holdReport(services: Services, report: Selectable<MeterReportTable>): Promise<void> {
   const message =
     "Sent more than a day ago with an unknown outcome, and Stripe's sums do not settle whether it was counted: check the customer's meter usage in Stripe, then resolve it.";
-  await services.db
+  const held = await services.db
     .updateTable('meter_report')
     .set({ status: 'held', last_error: message, sending_since: null, updated_at: new Date() })
-    .where('id', '=', report.id)
-    .execute();
+    .where(stillClaimed(report))
+    .executeTakeFirst();
+  if (held.numUpdatedRows === 0n) return;
   await services.alerts.raise({
     kind: 'billing_report_held',
     subject: report.id,

@@ -47,10 +47,11 @@ export async function handleStripeWebhook(
   }
   assertStorableInput(event);
   const audit = { ip: request.ip, userAgent: request.userAgent };
-  const outcome = await applyEvent(services, event, audit);
+  const effects: Effects = { subscriptionEnded: false };
+  const outcome = await applyEvent(services, event, audit, effects);
   // The account's keys are refused from now on; whether to subscribe it again is an operator's
-  // decision (`admin.users.resubscribe`), never TDK's by itself.
-  if (outcome === 'handled' && isSubscriptionEvent(event.type) && subscriptionEnded(statusOf(event))) {
+  // decision (`admin.users.resubscribe`), never TDK's by itself. Told once, when it ends.
+  if (effects.subscriptionEnded) {
     await services.alerts.raise({
       kind: 'billing_subscription_canceled',
       subject: String(event.data.object.customer),
@@ -69,10 +70,16 @@ const isSubscriptionEvent = (type: string) =>
 const statusOf = (event: BillingWebhookEvent) =>
   event.type === 'customer.subscription.deleted' ? 'canceled' : String(event.data.object.status);
 
+/** What an applied event did that is told outside its transaction, once it has committed. */
+interface Effects {
+  subscriptionEnded: boolean;
+}
+
 function applyEvent(
   services: Services,
   event: BillingWebhookEvent,
   audit: { ip: string | undefined; userAgent: string | undefined },
+  effects: Effects,
 ): Promise<WebhookOutcome> {
   return services.db.transaction().execute(async (trx) => {
     const fresh = await trx
@@ -85,7 +92,9 @@ function applyEvent(
     const object = event.data.object;
     const at = new Date(event.created * 1000);
     if (event.type.startsWith('invoice.')) return applyInvoice(trx, event.type, at, object, audit);
-    if (isSubscriptionEvent(event.type)) return applySubscription(trx, statusOf(event), at, object, audit);
+    if (isSubscriptionEvent(event.type)) {
+      return applySubscription(trx, statusOf(event), at, object, audit, effects);
+    }
     return 'ignored';
   });
 }
@@ -100,6 +109,7 @@ async function applySubscription(
   at: Date,
   subscription: Record<string, unknown>,
   audit: { ip: string | undefined; userAgent: string | undefined },
+  effects: Effects,
 ): Promise<WebhookOutcome> {
   const account = await trx
     .selectFrom('billing_account')
@@ -116,6 +126,7 @@ async function applySubscription(
     .where('user_id', '=', account.user_id)
     .execute();
   if (subscriptionEnded(status) && !subscriptionEnded(account.subscription_status)) {
+    effects.subscriptionEnded = true;
     await recordAudit(trx, audit, {
       actor: stripeActor,
       action: 'billing.subscription_ended',
