@@ -125,12 +125,21 @@ describe.each(testDatabaseKinds)('managing API keys on %s', (kind) => {
     expect(expired.body.error.code).toBe('api_key_expired');
     expect(expired.body.error.message).toContain(soon);
     expect((await api('GET', '/api/tdk/usage/current', { token: secret })).status).toBe(401);
+    // Its owner sees it expired, apart from the active keys.
+    const keyId = created.body.key.id as string;
+    const inStatus = async (status: string) =>
+      (await api('GET', `/api/tdk/keys?status=${status}`, { token: dev.session })).body.items.map(
+        (k: { id: string }) => k.id,
+      );
+    expect(await inStatus('expired')).toEqual([keyId]);
+    expect(await inStatus('active')).not.toContain(keyId);
+    expect((await api('GET', `/api/tdk/keys/${keyId}`, { token: dev.session })).body.status).toBe('expired');
 
     const extended = await api('PATCH', `/api/tdk/keys/${created.body.key.id}`, {
       token: dev.session,
       body: { expires_at: null },
     });
-    expect(extended.body.expires_at).toBeNull();
+    expect(extended.body).toMatchObject({ status: 'active', expires_at: null });
     expect((await call()).status).toBe(200);
     const audit = await api(
       'GET',

@@ -119,7 +119,7 @@ export interface KeysResource {
   list(params?: ListKeysParams, options?: RequestOptions): Promise<ApiKeyList>;
   /** One of your keys. */
   get(id: string, options?: RequestOptions): Promise<ApiKey>;
-  /** Renames a key, or sets its own `monthly_spend_cap` (USDC base units; `null` removes it). */
+  /** Renames a key, sets its own `monthly_spend_cap` (USDC base units) or its `expires_at`; `null` removes either. */
   update(id: string, request: UpdateKeyRequest, options?: RequestOptions): Promise<ApiKey>;
   /** Calls with the key fail from now on; its wallet stays with it. */
   revoke(id: string, options?: RequestOptions): Promise<ApiKey>;

@@ -174,7 +174,8 @@ export type ApiKey = {
   /** Prefix and last four characters of the secret */
   hint: string;
   environment: "test" | "live";
-  status: "active" | "revoked";
+  /** `expired`: past its `expires_at`, until extended */
+  status: "active" | "revoked" | "expired";
   wallet: {
     id: string;
     /** The dedicated Solana wallet, base58 */
@@ -196,7 +197,7 @@ export type ApiKeyList = {
 };
 
 export type ListKeysParams = {
-  status?: "active" | "revoked";
+  status?: "active" | "revoked" | "expired";
   limit?: number;
   cursor?: string;
 };

@@ -25,7 +25,7 @@ export function KeysPage() {
           <Choice
             label="Status"
             value={filter.status}
-            choices={['active', 'revoked'] as const}
+            choices={['active', 'expired', 'revoked'] as const}
             onChange={(status) => setFilter({ ...filter, status })}
           />
           <button type="submit" className="primary">
@@ -63,15 +63,7 @@ export function KeysTable({ filter, showOwner }: { filter: KeyFilter; showOwner?
           header: 'Owner',
           cell: (k) => <Link to={`/customers/${k.owner.id}`}>{k.owner.email}</Link>,
         },
-        {
-          header: 'Status',
-          cell: (k) =>
-            k.status === 'active' && k.expires_at !== null && Date.parse(k.expires_at) <= Date.now() ? (
-              <Status value="expired" />
-            ) : (
-              <Status value={k.status} />
-            ),
-        },
+        { header: 'Status', cell: (k) => <Status value={k.status} /> },
         { header: 'Wallet', cell: (k) => <code title={k.wallet.address}>{short(k.wallet.address)}</code> },
         { header: 'USDC', cell: (k) => usd(k.balances.usdc) },
         { header: 'SOL', cell: (k) => sol(k.balances.lamports) },

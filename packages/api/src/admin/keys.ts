@@ -5,7 +5,8 @@ import { recordAudit } from '../audit/record';
 import { dayPeriod, monthPeriod } from '../calls/limits';
 import { revokeApiKey, rollApiKey } from '../keys/change-key';
 import { createApiKey } from '../keys/generate-key';
-import { apiKeyDto, ZApiKey, ZGraceSeconds, ZKeyId } from '../keys/schemas';
+import { withStatus } from '../keys/list-keys';
+import { apiKeyDto, keyStatuses, ZApiKey, ZGraceSeconds, ZKeyId } from '../keys/schemas';
 import { fundNewWallet, topUpIfLow } from '../money/funding';
 import { ledgerBalances } from '../money/ledger';
 import { newestFirst, ZPageInput } from '../pagination';
@@ -27,7 +28,7 @@ export const listAllKeys = adminProcedure
     z.object({
       user_id: z.string().max(64).optional(),
       query: z.string().max(100).optional().describe('A key id or a wallet address'),
-      status: z.enum(['active', 'revoked']).optional(),
+      status: z.enum(keyStatuses).optional(),
       ...ZPageInput,
     }),
   )
@@ -41,7 +42,7 @@ export const listAllKeys = adminProcedure
       .selectAll('api_key')
       .select(['wallet.public_key', 'app_user.email']);
     if (input.user_id) q = q.where('api_key.user_id', '=', input.user_id);
-    if (input.status) q = q.where('api_key.status', '=', input.status);
+    if (input.status) q = q.where(withStatus(input.status));
     const term = input.query?.trim();
     if (term) q = q.where((eb) => eb.or([eb('api_key.id', '=', term), eb('wallet.public_key', '=', term)]));
     const page = await newestFirst(q, { time: 'api_key.created_at', id: 'api_key.id' }, input);

@@ -113,7 +113,7 @@ export async function createApiKey(
   return { ...created, secret };
 }
 
-/** Within the tier's keys: held (not revoked) and created in the last day. */
+/** Within the tier's keys: held (not revoked; an expired key counts, it can be extended) and created in the last day. */
 async function assertMayCreateKey(trx: Kysely<Database>, tier: Tier, userId: string): Promise<void> {
   // One key creation per account at a time, so concurrent requests cannot pass the count together.
   await trx.selectFrom('app_user').select('id').where('id', '=', userId).forUpdate().execute();
@@ -133,7 +133,7 @@ async function assertMayCreateKey(trx: Kysely<Database>, tier: Tier, userId: str
   if (Number(counts.active) >= max) {
     throw new AppError(
       'key_limit_reached',
-      `Your tier allows ${max} active keys: revoke one you no longer use.`,
+      `Your tier allows ${max} keys that are not revoked (expired ones included): revoke one you no longer use.`,
       {
         details,
       },

@@ -1,10 +1,10 @@
 import { AppError } from '@tdk/core';
 import type { ApiKeyTable, Database } from '@tdk/db';
-import type { Kysely, Selectable } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
 import { z } from 'zod';
 import { newestFirst, ZPageInput } from '../pagination';
 import { signedInProcedure } from '../trpc';
-import { apiKeyDto, ZApiKey, ZKeyId } from './schemas';
+import { apiKeyDto, keyStatuses, ZApiKey, ZKeyId } from './schemas';
 
 const ZApiKeyList = z
   .object({
@@ -12,6 +12,14 @@ const ZApiKeyList = z
     next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last'),
   })
   .meta({ id: 'ApiKeyList' });
+
+/** Keys in one status as their owner sees it: `active` and `expired` are both active rows. */
+export const withStatus =
+  (status: (typeof keyStatuses)[number]) => (eb: ExpressionBuilder<Database, 'api_key'>) => {
+    if (status === 'revoked') return eb('api_key.status', '=', 'revoked');
+    const expired = sql<boolean>`api_key.expires_at is not null and api_key.expires_at <= now()`;
+    return eb.and([eb('api_key.status', '=', 'active'), status === 'expired' ? expired : eb.not(expired)]);
+  };
 
 /** The account's keys, each with its wallet's address. */
 const ownKeys = (db: Kysely<Database>, userId: string) =>
@@ -36,11 +44,11 @@ export const listKeys = signedInProcedure
     },
   })
   // Optional over tRPC, as it was before pages: no input is the first page of every key.
-  .input(z.object({ status: z.enum(['active', 'revoked']).optional(), ...ZPageInput }).prefault({}))
+  .input(z.object({ status: z.enum(keyStatuses).optional(), ...ZPageInput }).prefault({}))
   .output(ZApiKeyList)
   .query(async ({ ctx, input }) => {
     let q = ownKeys(ctx.services.db, ctx.user.id);
-    if (input.status) q = q.where('api_key.status', '=', input.status);
+    if (input.status) q = q.where(withStatus(input.status));
     const page = await newestFirst(q, { time: 'api_key.created_at', id: 'api_key.id' }, input);
     return { items: page.items.map(dtoOf), next_cursor: page.next_cursor };
   });

@@ -3,6 +3,9 @@ import type { ApiKeyTable, WalletTable } from '@tdk/db';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
 
+/** A key as its owner sees it: working, revoked for good, or past its expiry (which can be moved). */
+export const keyStatuses = ['active', 'revoked', 'expired'] as const;
+
 /** A key named in a path or body. */
 export const ZKeyId = z.object({ id: z.string().max(64) });
 
@@ -19,7 +22,7 @@ export const ZApiKey = z
     name: z.string(),
     hint: z.string().describe('Prefix and last four characters of the secret'),
     environment: z.enum(['test', 'live']),
-    status: z.enum(['active', 'revoked']),
+    status: z.enum(keyStatuses).describe('`expired`: past its `expires_at`, until extended'),
     wallet: z.object({ id: z.string(), address: z.string().describe('The dedicated Solana wallet, base58') }),
     created_at: z.string(),
     last_used_at: z.string().nullable(),
@@ -72,7 +75,10 @@ export const apiKeyDto = (
   name: key.name,
   hint: key.hint,
   environment: key.environment,
-  status: key.status,
+  status:
+    key.status === 'active' && key.expires_at !== null && key.expires_at.getTime() <= Date.now()
+      ? 'expired'
+      : key.status,
   wallet: { id: wallet.id, address: wallet.public_key },
   created_at: key.created_at.toISOString(),
   last_used_at: key.last_used_at?.toISOString() ?? null,
