@@ -17,7 +17,7 @@ const ZApiKeyList = z
 export const withStatus =
   (status: (typeof keyStatuses)[number]) => (eb: ExpressionBuilder<Database, 'api_key'>) => {
     if (status === 'revoked') return eb('api_key.status', '=', 'revoked');
-    const expired = sql<boolean>`api_key.expires_at is not null and api_key.expires_at <= now()`;
+    const expired = sql<boolean>`(api_key.expires_at is not null and api_key.expires_at <= now())`;
     return eb.and([eb('api_key.status', '=', 'active'), status === 'expired' ? expired : eb.not(expired)]);
   };
 
