@@ -58,13 +58,26 @@ describe.each(testDatabaseKinds)('usage reports past Stripe identifier window on
    * A day passes for the report (caught between two attempts, and kept from the next one meanwhile)
    * and for Stripe, which is then reachable again.
    */
-  async function aDayPasses(reportId: string, meanwhile?: () => Promise<void>) {
+  async function aDayPasses(
+    reportId: string,
+    {
+      meanwhile,
+      asCrashLeftIt = false,
+    }: {
+      meanwhile?: () => Promise<void>;
+      /** The worker died right after sending a day ago: no outcome recorded, its claim left behind. */
+      asCrashLeftIt?: boolean;
+    } = {},
+  ) {
     const db = server.tdk.database.db;
+    const dayBack = sql<Date>`now() - make_interval(secs => ${aDayLater / 1000})`;
     await until('the report between attempts, moved a day back', async () => {
       const moved = await db
         .updateTable('meter_report')
         .set({
-          unconfirmed_since: sql`unconfirmed_since - make_interval(secs => ${aDayLater / 1000})`,
+          ...(asCrashLeftIt
+            ? { unconfirmed_since: null, sending_since: dayBack }
+            : { unconfirmed_since: dayBack }),
           next_attempt_at: sql`now() + interval '1 hour'`,
         })
         .where('id', '=', reportId)
@@ -118,28 +131,8 @@ describe.each(testDatabaseKinds)('usage reports past Stripe identifier window on
 
   it('settles a report whose sender crashed mid-send a day ago from Stripe sums, not sent again', async () => {
     const { dev, cost, customer, report } = await unconfirmedReport({ answerLost: true });
-    // As if the worker died right after sending: no outcome recorded, its claim left behind.
-    await until('the report between attempts, as a crash leaves it', async () => {
-      const left = await server.tdk.database.db
-        .updateTable('meter_report')
-        .set({
-          unconfirmed_since: null,
-          sending_since: sql`now() - make_interval(secs => ${aDayLater / 1000})`,
-          next_attempt_at: sql`now() + interval '1 hour'`,
-        })
-        .where('id', '=', report.id)
-        .where('sending_since', 'is', null)
-        .executeTakeFirst();
-      return left.numUpdatedRows === 1n;
-    });
-    stripe.elapse(aDayLater);
-    stripe.recover();
+    await aDayPasses(report.id, { asCrashLeftIt: true });
     const sentBefore = sends(report.id);
-    await server.tdk.database.db
-      .updateTable('meter_report')
-      .set({ next_attempt_at: sql`now()` })
-      .where('id', '=', report.id)
-      .execute();
 
     await until('the report delivered', async () => (await reportOf(dev.userId))?.status === 'delivered');
     expect(sends(report.id)).toBe(sentBefore);
@@ -187,7 +180,9 @@ describe.each(testDatabaseKinds)('usage reports past Stripe identifier window on
     /** A report with an unknown outcome, whose minute at Stripe also holds an event TDK did not send. */
     const heldReport = async (answerLost: boolean, strayValue: number) => {
       const held = await unconfirmedReport({ answerLost });
-      await aDayPasses(held.report.id, () => strayEvent(held.customer, held.report.window_start, strayValue));
+      await aDayPasses(held.report.id, {
+        meanwhile: () => strayEvent(held.customer, held.report.window_start, strayValue),
+      });
       await until('the report held', async () => (await reportOf(held.dev.userId))?.status === 'held');
       expect(heldAlerts(held.report.id)).toHaveLength(1);
       return held;
