@@ -133,7 +133,7 @@ async function assertMayCreateKey(trx: Kysely<Database>, tier: Tier, userId: str
   if (Number(counts.active) >= max) {
     throw new AppError(
       'key_limit_reached',
-      `Your tier allows ${max} keys that are not revoked (expired ones included): revoke one you no longer use.`,
+      `Your tier allows ${max} active keys (an expired key counts until revoked): revoke one you no longer use.`,
       {
         details,
       },
