@@ -198,6 +198,14 @@ describe.each(testDatabaseKinds)('async calls on %s', (kind) => {
       body: { agent_id: 'no-such-agent', input: {}, async: true },
     });
     expect(unknown.status).toBe(404);
+    // `async` is a JSON boolean: the string "false" is not false, nor anything else.
+    for (const async of ['false', 'true', 1]) {
+      const typed = await api('POST', '/api/tdk/v1/call', {
+        token: dev.apiKey,
+        body: { agent_id: slowAgentId, input: { delay_ms: 0 }, async },
+      });
+      expect(typed.status, JSON.stringify(async)).toBe(400);
+    }
     const calls = await server.tdk.database.db
       .selectFrom('call')
       .select('id')

@@ -160,6 +160,11 @@ describe.each(testDatabaseKinds)('managing API keys on %s', (kind) => {
       { monthly_spend_cap: -1 },
       { monthly_spend_cap: 1.5 },
       { monthly_spend_cap: 'a lot' },
+      // JSON keeps its types: nothing that merely converts to a number is one.
+      { monthly_spend_cap: true },
+      { monthly_spend_cap: '5000' },
+      { monthly_spend_cap: '' },
+      { monthly_spend_cap: [] },
       { name: '' },
       { name: 'x'.repeat(101) },
       { expires_at: 'tomorrow' },
