@@ -54,6 +54,15 @@ function assertSchemasCompile(fields: {
   }
 }
 
+/** The name is unique in the registry: taking one another agent has is the caller's conflict, not a fault. */
+const nameTaken =
+  (name: string | undefined) =>
+  (error: unknown): never => {
+    throw isUniqueViolation(error)
+      ? new AppError('conflict', `An agent named ${name} exists already.`)
+      : error;
+  };
+
 export type AgentRegistration = z.input<typeof ZAgentFields>;
 type AgentFields = z.output<typeof ZAgentFields>;
 
@@ -123,11 +132,7 @@ export const registerAgent = adminProcedure
         });
         return row;
       })
-      .catch((error: unknown) => {
-        throw isUniqueViolation(error)
-          ? new AppError('conflict', `An agent named ${input.name} exists already.`)
-          : error;
-      });
+      .catch(nameTaken(input.name));
     return agentDto(agentListing(row, ctx.services.chain));
   });
 
@@ -155,22 +160,25 @@ export const updateAgent = adminProcedure
   .mutation(async ({ ctx, input }) => {
     const { id, status, ...fields } = input;
     assertSchemasCompile(fields);
-    const row = await ctx.services.db.transaction().execute(async (trx) => {
-      const updated = await trx
-        .updateTable('agent')
-        .set({ ...columnsOf(fields), ...(status ? { status } : {}), updated_at: new Date() })
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-      if (!updated) throw new AppError('agent_not_found', `No agent ${id}.`);
-      await recordAudit(trx, ctx, {
-        actor: { type: 'user', id: ctx.user.id },
-        action: status === 'disabled' ? 'agent.disabled' : 'agent.updated',
-        target: { type: 'agent', id },
-        details: { fields: Object.keys(input).filter((k) => k !== 'id') },
-      });
-      return updated;
-    });
+    const row = await ctx.services.db
+      .transaction()
+      .execute(async (trx) => {
+        const updated = await trx
+          .updateTable('agent')
+          .set({ ...columnsOf(fields), ...(status ? { status } : {}), updated_at: new Date() })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        if (!updated) throw new AppError('agent_not_found', `No agent ${id}.`);
+        await recordAudit(trx, ctx, {
+          actor: { type: 'user', id: ctx.user.id },
+          action: status === 'disabled' ? 'agent.disabled' : 'agent.updated',
+          target: { type: 'agent', id },
+          details: { fields: Object.keys(input).filter((k) => k !== 'id') },
+        });
+        return updated;
+      })
+      .catch(nameTaken(fields.name));
     // Built from the updated row: the marketplace may serve a listing read up to a second ago.
     return agentDto(agentListing(row, ctx.services.chain));
   });
