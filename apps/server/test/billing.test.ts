@@ -550,7 +550,8 @@ describe.each(testDatabaseKinds)('usage windows sealed under a call on %s', (kin
     ]);
 
     // Recovery books the payment from the chain; the call fails as interrupted, not billed: it
-    // still counts against the day's calls, and its reserved spend goes back to the month.
+    // still counts against the day's calls, and of its reserved spend (1,500) only what the agent
+    // was not paid goes back to the month.
     const usagePeriods = () =>
       db
         .selectFrom('key_usage_period')
@@ -568,7 +569,7 @@ describe.each(testDatabaseKinds)('usage windows sealed under a call on %s', (kin
     await recoverCalls(server.tdk.services, 0);
     expect((await usagePeriods()).map((p) => [p.calls, Number(p.spend)])).toEqual([
       [1, 0],
-      [0, 0],
+      [0, 1000],
     ]);
     expect(
       await db.selectFrom('call').select('status').where('id', '=', call.id).executeTakeFirstOrThrow(),

@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '../src/testing';
 import { fundTreasury, rpcChainEnv } from './support/chain';
 import { adminSession, newDeveloper } from './support/customers';
 import { jsonClient } from './support/http';
+import { countMovements } from './support/ledger';
 import { until } from './support/processes';
 import { type RpcProxy, startRpcProxy } from './support/rpc-proxy';
 
@@ -130,13 +131,14 @@ describe('faults of the chain and of agents', () => {
       const statuses = await Promise.all(calls.map(async ([id, key]) => (await record(id, key)).status));
       return statuses.every((s) => s === 'failed');
     });
-    // What each call had reserved is given back: all of it for the two never paid; the spend of
-    // the one paid but not billed, which still counts as a call.
+    // What each call had reserved is given back: all of it for the two never paid; for the one paid
+    // but not billed, all but what the agent was paid (1,000 of the 1,500 reserved), which still
+    // counts toward the cap, as the call counts as a call.
     const usage = async (apiKey: string) => {
       const { body } = await api('GET', '/api/tdk/usage/current', { token: apiKey });
       return [body.quota.used_today, body.spend.this_month];
     };
-    expect(await usage(landed.apiKey)).toEqual([1, 0]);
+    expect(await usage(landed.apiKey)).toEqual([1, 1000]);
     expect(await usage(refused.apiKey)).toEqual([0, 0]);
     expect(await usage(dropped.apiKey)).toEqual([0, 0]);
     // Landed: booked and recorded, not billed; a retry replays that outcome instead of paying again.
@@ -214,12 +216,33 @@ describe('faults of the chain and of agents', () => {
         payment: { tx_signature: res.body.error.details.payment.tx_signature },
       });
       expect(await payments(callId)).toBe(1);
+      // Not billed, but what the agent was paid counts toward the key's spend cap: an agent that
+      // takes payment and fails is no way around it.
+      const usage = await api('GET', '/api/tdk/usage/current', { token: dev.apiKey });
+      expect(usage.body.spend.this_month).toBe(2000);
       // The same Idempotency-Key replays the failure; it never pays again.
       expect(
         (await call(dev.apiKey, { agent_id: agentId, input: { delay_ms: 5_000 } }, `agent-${agentId}`))
           .status,
       ).toBe(status);
       expect(await payments(callId)).toBe(1);
+    });
+
+    it('stops a key at its spend cap even when every agent it pays fails', async () => {
+      const agentId = await register('nonsense-capped', server.tdk.agentServer!.fixtures.invalidOutput);
+      const dev = await newDeveloper(server);
+      // 2,000 to the agent, 3,000 a call billed: the first call fits a cap of 4,000, a second would not.
+      const patched = await api('PATCH', `/api/tdk/keys/${dev.keyId}`, {
+        token: dev.session,
+        body: { monthly_spend_cap: 4000 },
+      });
+      expect(patched.status).toBe(200);
+      const attempt = () => call(dev.apiKey, { agent_id: agentId, input: {} }, `capped-${Math.random()}`);
+      expect((await attempt()).status).toBe(502);
+      const refused = await attempt();
+      expect(refused.status).toBe(402);
+      expect(refused.body.error.code).toBe('spend_cap_exceeded');
+      expect(await countMovements(server, dev.walletId)).toBe(1);
     });
   });
 

@@ -219,7 +219,8 @@ export async function runCall(services: Services, call: CallRun): Promise<CallAn
     });
   } catch (error) {
     if (isPaidCallError(error)) {
-      // Paid, but the agent failed: record the payment; the developer is not billed for it.
+      // Paid, but the agent failed: record the payment; the developer is not billed for it, and
+      // what the agent was paid counts toward the key's spend cap.
       const failure = new AppError(error.code, error.message, {
         details: {
           call_id: callId,
@@ -512,6 +513,17 @@ function plannedPayment(
 }
 
 /**
+ * A paid call whose agent failed is not billed, but what the agent was paid stays counted in the
+ * key's monthly spend: the cap bounds what a key's wallet pays out, and an agent that takes payment
+ * and then fails (on a platform where anyone may list one) must not be a way around it.
+ */
+function unbilledRelease(reservation: Reservation | undefined, paidToAgent: bigint): Reservation | undefined {
+  if (!reservation) return undefined;
+  const kept = paidToAgent < reservation.spend ? paidToAgent : reservation.spend;
+  return { ...reservation, spend: reservation.spend - kept };
+}
+
+/**
  * The payment in the ledger (its journal entry booked), the call finished with its usage, and the
  * usage in the account's open report for Stripe: one statement, so all of it or none. Also how
  * recovery settles a call paid by a process that died before recording it. `planned` is the
@@ -525,7 +537,8 @@ export async function recordPaidCall(
   cost: { agent: bigint; markup: bigint; total: bigint },
   outcome: { latencyMs: number | null } & (
     | { answer: CallAnswer }
-    // A failed call is not billed: `release` gives its reserved spend back with the record.
+    // A failed call is not billed: `release` gives back, with the record, what it reserved beyond
+    // what the agent was paid (see `unbilledRelease`).
     | { error: AppError; release?: Reservation | undefined }
   ),
   planned?: PlannedMovement,
@@ -570,7 +583,9 @@ export async function recordPaidCall(
     finish,
     ...(billed ? [usage] : []),
     ...(touchKey ? [keyUsed] : []),
-    ...('error' in outcome ? releaseWrites(outcome.release, { keepCall: true }) : []),
+    ...('error' in outcome
+      ? releaseWrites(unbilledRelease(outcome.release, cost.agent), { keepCall: true })
+      : []),
   ];
   const checks = [assertBooked(payment.signature), finished, ...(billed ? [assertUsageRecorded] : [])];
   await prepared(sql`with ${sql.join(writes)} select ${sql.join(checks)}`).execute(services.db);

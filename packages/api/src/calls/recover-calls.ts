@@ -84,7 +84,8 @@ export async function recoverCalls(services: Services, afterMs: number): Promise
         call.id,
         { signature: intent.signature, lamportsSpent: onChain.lamportsSpent },
         { agent: price, markup: 0n, total: 0n },
-        // Recorded and not billed, like any agent failure after payment: the call counts, its spend not.
+        // Recorded and not billed, like any agent failure after payment: the call counts, and what
+        // the agent was paid counts toward the spend cap.
         { latencyMs: null, error: lost, release: reservation },
       );
     } else {
