@@ -20,6 +20,16 @@ interface Ajv {
 const { Ajv2020 } = requireFromMarketplace('ajv/dist/2020') as { Ajv2020: new (options: object) => Ajv };
 const addFormats = requireFromMarketplace('ajv-formats') as (ajv: Ajv) => Ajv;
 
+let server: TestServer;
+let doc: OpenAPIObject;
+beforeAll(async () => {
+  server = await startTestServer('pglite-memory');
+  doc = await fetchOpenApiDocument(server.url);
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
 /**
  * The served document passes an independent validator: the OpenAPI Initiative's own JSON Schema of
  * OpenAPI 3.1 documents (`https://spec.openapis.org/oas/3.1/schema/2022-10-07`, vendored from the
@@ -28,16 +38,6 @@ const addFormats = requireFromMarketplace('ajv-formats') as (ajv: Ajv) => Ajv;
  * operation ids are unique, and path templates match their declared parameters.
  */
 describe('the OpenAPI document', () => {
-  let server: TestServer;
-  let doc: OpenAPIObject;
-  beforeAll(async () => {
-    server = await startTestServer('pglite-memory');
-    doc = await fetchOpenApiDocument(server.url);
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-
   const ajv = () => addFormats(new Ajv2020({ strict: false, allErrors: true }));
 
   it('is a valid OpenAPI 3.1 document by the OpenAPI Initiative schema', () => {
@@ -85,6 +85,16 @@ describe('the OpenAPI document', () => {
         op.operationId,
       ).toBe(true);
     }
+  });
+});
+
+describe('what the OpenAPI document says', () => {
+  it("names every status GET /keys' `status` filter keeps", () => {
+    const list = doc.paths?.['/tdk/keys']?.get as OperationLike & { description: string };
+    const status = list.parameters?.find((p) => (p as { name?: string }).name === 'status');
+    const values = (status?.schema?.enum ?? []) as string[];
+    expect(values.sort()).toEqual(['active', 'expired', 'revoked']);
+    for (const value of values) expect(list.description).toContain(`\`${value}\``);
   });
 });
 

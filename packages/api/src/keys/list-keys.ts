@@ -40,7 +40,8 @@ export const listKeys = signedInProcedure
       path: '/tdk/keys',
       tags: ['keys'],
       summary: 'Your API keys (never their secrets)',
-      description: 'Newest first, a page at a time; `status` keeps only active or only revoked keys.',
+      description:
+        'Newest first, a page at a time; `status` keeps only the keys in that status: `active`, `expired` (past its `expires_at`, not revoked) or `revoked`.',
     },
   })
   // Optional over tRPC, as it was before pages: no input is the first page of every key.
