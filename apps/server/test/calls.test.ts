@@ -293,6 +293,15 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
     expect([marks.filter((m) => m === 'true').length, marks.filter((m) => m === null).length]).toEqual([
       9, 1,
     ]);
+    // The same body with its keys in another order is the same request: JSON does not order them.
+    const reordered = await call(
+      dev.apiKey,
+      { input: { value: 'v', key: 'once', action: 'store' }, agent_id: 'memory' },
+      { 'idempotency-key': 'order-42' },
+    );
+    expect(reordered.status).toBe(200);
+    expect(reordered.body.id).toBe(answers[0]!.body.id);
+    expect(await countMovements(server, dev.walletId)).toBe(1);
 
     const conflict = await call(
       dev.apiKey,

@@ -19,6 +19,7 @@ import { type Database, isUniqueViolation, prepared } from '@tdk/db';
 import { enqueueJob } from '@tdk/jobs';
 import { createSchemaValidator } from '@tdk/marketplace';
 import { type Kysely, sql } from 'kysely';
+import { stringify as stableStringify } from 'safe-stable-stringify';
 import { assertUsageRecorded, usageWrites } from '../billing/usage';
 import { assertMayCall, type VerifiedKey } from '../keys/verifier';
 import { fundNewWallet, refillSoon, topUpIfLow, waitForRefill } from '../money/funding';
@@ -329,10 +330,14 @@ function acceptedCall(id: string, agentId: string): CallAccepted {
 
 const elapsed = (started: number) => Math.round(performance.now() - started);
 
-/** The async flag is part of the request (a key replays a call in its own mode); sync hashes are as before. */
+/**
+ * What makes two requests with one Idempotency-Key the same call. Object keys are sorted, as JSON
+ * does not order them: a client that rebuilds its body for a retry may write them in another order.
+ * The async flag is part of the request (a key replays a call in its own mode).
+ */
 function hashRequest(agentId: string, request: CallRequest): string {
   const parts = request.async ? [agentId, request.input, 'async'] : [agentId, request.input];
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  return createHash('sha256').update(stableStringify(parts)).digest('hex');
 }
 
 type Replayed = { replay: CallAnswer | CallAccepted };
