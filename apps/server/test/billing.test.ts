@@ -414,6 +414,37 @@ describe('billing across processes and offline', () => {
     }
   });
 
+  it('refuses to resubscribe while offline as a setting, not a moment: 404 for no account, else 409', async () => {
+    const offline = await startTestServer('pglite-memory');
+    try {
+      const api = jsonClient(offline.url);
+      const admin = await adminSession(offline);
+      const unknown = await api('POST', '/api/tdk/admin/users/usr_nosuchaccount/resubscribe', {
+        token: admin,
+      });
+      expect(unknown.status, JSON.stringify(unknown.body)).toBe(404);
+      expect(unknown.body.error.code).toBe('not_found');
+
+      const dev = await newDeveloper(offline);
+      // As `customer.subscription.deleted` records it (this server has no Stripe to send one).
+      await offline.tdk.database.db
+        .insertInto('billing_account')
+        .values({ user_id: dev.userId, stripe_subscription_id: 'sub_ended', subscription_status: 'canceled' })
+        .onConflict((oc) => oc.column('user_id').doUpdateSet({ subscription_status: 'canceled' }))
+        .execute();
+      const refused = await api('POST', `/api/tdk/admin/users/${dev.userId}/resubscribe`, { token: admin });
+      expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+      expect(refused.body.error).toMatchObject({
+        code: 'conflict',
+        message: 'Stripe billing is not configured on this server.',
+      });
+      // Trying again later changes nothing: no Retry-After invites it.
+      expect(refused.headers.get('retry-after')).toBeNull();
+    } finally {
+      await offline.stop();
+    }
+  });
+
   it('keeps every report pending while offline and delivers all of them once a key is configured', async () => {
     const offline = await startTestServer('pglite-memory', { BILLING_REPORT_INTERVAL_SECONDS: '1' });
     const stripe = await startStripeStandIn();

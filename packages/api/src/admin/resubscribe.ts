@@ -20,8 +20,7 @@ export const resubscribeUser = adminProcedure
         "Audited. A new Stripe subscription to the metered price on the account's customer; its keys may call agents again at once. Only an ended (canceled or expired) subscription is replaced; a retry makes no second one.",
       errorResponses: {
         404: 'No such account',
-        409: 'The account has no subscription that ended (`conflict`)',
-        503: 'Billing is offline (no Stripe key), or the database is unavailable for a moment',
+        409: 'The account has no subscription that ended, or Stripe billing is not configured on this server (`conflict`)',
       },
     },
   })
@@ -29,10 +28,6 @@ export const resubscribeUser = adminProcedure
   .output(z.object({ user_id: z.string(), subscription: ZSubscription }))
   .mutation(async ({ ctx, input }) => {
     const { db } = ctx.services;
-    const billing = ctx.services.billing.port;
-    if (!billing) {
-      throw new AppError('service_unavailable', 'Stripe billing is not configured on this server.');
-    }
     const account = await db
       .selectFrom('app_user')
       .leftJoin('billing_account', 'billing_account.user_id', 'app_user.id')
@@ -45,6 +40,9 @@ export const resubscribeUser = adminProcedure
       .where('app_user.id', '=', input.id)
       .executeTakeFirst();
     if (!account) throw new AppError('not_found', `No account ${input.id}.`);
+    // A setting of this server, not a passing state: asking again changes nothing until Stripe is configured.
+    const billing = ctx.services.billing.port;
+    if (!billing) throw new AppError('conflict', 'Stripe billing is not configured on this server.');
     const { stripe_customer_id: customerId, stripe_subscription_id: replacing } = account;
     if (!customerId || !replacing || !subscriptionEnded(account.subscription_status)) {
       throw new AppError(
