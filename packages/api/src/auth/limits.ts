@@ -18,19 +18,15 @@ export function createAuthLimits(
 ): AuthLimits {
   const day = 24 * 60 * 60;
   return {
-    // Counts consecutive failures; reset on success. Points above the maximum so `consume` never
-    // rejects: the login use case decides when to block.
+    // Both count with `penalty` (`countAttempt`), which never refuses: the use cases decide. This
+    // one counts consecutive wrong passwords of an account (sign-ins and password changes), reset
+    // by a right one; `guessPassword` blocks it at the maximum.
     loginByEmailAndIp: limiter({
       keyPrefix: 'login_fail_email_ip',
-      points: settings.login.maxConsecutiveFails + 1,
+      points: settings.login.maxConsecutiveFails,
       duration: day,
     }),
-    loginByIp: limiter({
-      keyPrefix: 'login_fail_ip',
-      points: settings.login.ipFailsPerDay,
-      duration: day,
-      blockDuration: day,
-    }),
+    loginByIp: limiter({ keyPrefix: 'login_fail_ip', points: settings.login.ipFailsPerDay, duration: day }),
     signupByIp: limiter({ keyPrefix: 'signup_ip', points: settings.signupsPerIpPerHour, duration: 60 * 60 }),
     accountByTier: Object.fromEntries(
       tierNames.map((tier) => [
@@ -82,6 +78,66 @@ export async function takePoint(
     throw rateLimited(message, rejection.msBeforeNext, rateLimitHeaders(limit, rejection));
   }
 }
+
+/**
+ * Counts an attempt as a failure *before* it is checked: the stores increment atomically, so parallel
+ * attempts count one another and no more than `max` are ever checked (a count read first, and raised
+ * only once an attempt had failed, let a burst through whole). Past `max` the point is given back and
+ * the attempt refused with a 429; the caller gives it back (`reward`) when the attempt did not fail.
+ */
+export async function countAttempt(
+  limiter: RateLimiterAbstract,
+  key: string,
+  max: number,
+  message: string,
+): Promise<RateLimiterRes> {
+  const counted = await limiter.penalty(key);
+  if (counted.consumedPoints <= max) return counted;
+  await limiter.reward(key);
+  const { msBeforeNext } = counted;
+  throw rateLimited(message, msBeforeNext, rateLimitHeaders(max, { remainingPoints: 0, msBeforeNext }));
+}
+
+/**
+ * Checks a guess at an account's password (`verify`) under the consecutive-failure limit of `key`
+ * (`loginByEmailAndIp`): counted before it is checked (`countAttempt`), slowed down after the free
+ * attempts; a wrong guess that reaches the maximum blocks the key for a while, a right one clears the
+ * count, and one that could not be checked gives its point back. Returns the consecutive failures
+ * counted with this guess, 0 when it was right.
+ */
+export async function guessPassword(
+  limiter: RateLimiterAbstract,
+  settings: AuthSettings['login'],
+  key: string,
+  message: string,
+  verify: () => Promise<boolean>,
+): Promise<number> {
+  const failures = (await countAttempt(limiter, key, settings.maxConsecutiveFails, message)).consumedPoints;
+  let right: boolean;
+  try {
+    const before = failures - 1;
+    if (before >= settings.freeAttempts) {
+      const delay = Math.min(
+        settings.delayBaseMs * 2 ** (before - settings.freeAttempts),
+        settings.maxDelayMs,
+      );
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+    right = await verify();
+  } catch (error) {
+    await limiter.reward(key);
+    throw error;
+  }
+  if (right) {
+    await limiter.delete(key);
+    return 0;
+  }
+  if (failures >= settings.maxConsecutiveFails) await limiter.block(key, settings.blockSeconds);
+  return failures;
+}
+
+/** The key of an account's consecutive wrong passwords from one client (see `addressKey`). */
+export const passwordGuessKey = (email: string, ip: string | undefined) => `${email}|${addressKey(ip)}`;
 
 /** rate-limiter-flexible rejects with a RateLimiterRes when out of points, or an Error when its store fails. */
 export function isRateLimiterRes(value: unknown): value is RateLimiterRes {

@@ -2,7 +2,7 @@ import { AppError, normaliseEmail, type Role } from '@tdk/core';
 import type { z } from 'zod';
 import { recordAudit } from '../audit/record';
 import { type Context, publicProcedure } from '../trpc';
-import { addressKey, rateLimited, rateLimitHeaders } from './limits';
+import { addressKey, countAttempt, guessPassword, passwordGuessKey } from './limits';
 import { decoyPasswordHash, verifyPassword } from './passwords';
 import { sessionDto, userDto, ZCredentials, ZSignedIn } from './schemas';
 import { createSession, type IssuedSession, type UserRow } from './sessions';
@@ -13,7 +13,8 @@ const invalidCredentials = () => new AppError('invalid_credentials', 'The email 
 /**
  * Brute-force protection follows rate-limiter-flexible's login recipe: consecutive failures per
  * email-and-IP slow the answers down, then block that email from that IP for a while; failures per
- * IP across all emails block the IP for a day. A success clears the email's count.
+ * IP across all emails in a day block the IP. A right password clears the email's count. Every
+ * attempt is counted before its password is checked, so parallel attempts cannot pass the limits.
  */
 export const login = publicProcedure
   .meta({
@@ -52,52 +53,38 @@ export async function signIn(
     throw invalidCredentials();
   }
   const ip = addressKey(ctx.ip);
-  const emailKey = `${email}|${ip}`;
-
-  const [byEmail, byIp] = await Promise.all([
-    authLimits.loginByEmailAndIp.get(emailKey),
-    authLimits.loginByIp.get(ip),
-  ]);
-  if (byIp && byIp.consumedPoints > settings.ipFailsPerDay) {
-    throw rateLimited(
-      'Too many failed sign-ins from this address. Try again later.',
-      byIp.msBeforeNext,
-      rateLimitHeaders(settings.ipFailsPerDay, { remainingPoints: 0, msBeforeNext: byIp.msBeforeNext }),
-    );
-  }
-  const fails = byEmail?.consumedPoints ?? 0;
-  if (byEmail && fails >= settings.maxConsecutiveFails) {
-    throw rateLimited(
-      'Too many failed sign-ins for this account. Try again later.',
-      byEmail.msBeforeNext,
-      rateLimitHeaders(settings.maxConsecutiveFails, {
-        remainingPoints: 0,
-        msBeforeNext: byEmail.msBeforeNext,
-      }),
-    );
-  }
-  if (fails >= settings.freeAttempts) {
-    const delay = Math.min(settings.delayBaseMs * 2 ** (fails - settings.freeAttempts), settings.maxDelayMs);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-
   const user = await db.selectFrom('app_user').selectAll().where('email', '=', email).executeTakeFirst();
-  const passwordOk = await verifyPassword(user?.password_hash ?? (await decoyPasswordHash()), input.password);
 
-  if (!user || !passwordOk) {
-    const failed = await authLimits.loginByEmailAndIp.penalty(emailKey);
-    if (failed.consumedPoints >= settings.maxConsecutiveFails) {
-      await authLimits.loginByEmailAndIp.block(emailKey, settings.blockSeconds);
-    }
-    await authLimits.loginByIp.penalty(ip);
+  await countAttempt(
+    authLimits.loginByIp,
+    ip,
+    settings.ipFailsPerDay,
+    'Too many failed sign-ins from this address. Try again later.',
+  );
+  const failures = await guessPassword(
+    authLimits.loginByEmailAndIp,
+    settings,
+    passwordGuessKey(email, ctx.ip),
+    'Too many failed sign-ins for this account. Try again later.',
+    async () =>
+      (await verifyPassword(user?.password_hash ?? (await decoyPasswordHash()), input.password)) &&
+      user !== undefined,
+  ).catch(async (error: unknown) => {
+    await authLimits.loginByIp.reward(ip);
+    throw error;
+  });
+
+  if (!user || failures > 0) {
     await recordAudit(db, ctx, {
       actor: { type: 'anonymous' },
       action: 'auth.login_failed',
       ...(user ? { target: { type: 'user', id: user.id } } : {}),
-      details: { email, consecutive_failures: failed.consumedPoints },
+      details: { email, consecutive_failures: failures },
     });
     throw invalidCredentials();
   }
+  // The right password is no failure of the address.
+  await authLimits.loginByIp.reward(ip);
   if (user.status !== 'active') {
     await recordAudit(db, ctx, {
       actor: { type: 'user', id: user.id },
@@ -117,7 +104,6 @@ export async function signIn(
     throw new AppError('forbidden', `This needs an ${requiredRole} account.`);
   }
 
-  await authLimits.loginByEmailAndIp.delete(emailKey);
   const session = await db.transaction().execute(async (trx) => {
     const issued = await createSession(trx, user.id, ctx, auth.sessionTtlMs);
     await recordAudit(trx, ctx, {
