@@ -75,6 +75,39 @@ describe.each(testDatabaseKinds)('password guesses in parallel on %s', (kind) =>
     expect(tally((await Promise.all(wrong)).map((a) => a.status))).toEqual({ 401: 2, 429: 8 });
   });
 
+  it('counts wrong current passwords of a password change like sign-ins, with one allowance for both', async () => {
+    const { email, token } = await register();
+    const change = (current: string, next = 'a brand new long passphrase') =>
+      api('POST', '/api/tdk/auth/password', {
+        token,
+        body: { current_password: current, new_password: next },
+      });
+    // Under the account's rate (10 a minute), so only the guess limit refuses.
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => change(`wrong guess ${i}`)));
+    expect(tally(answers.map((a) => a.status))).toEqual({ 400: 3, 429: 5 });
+    // A wrong current password reads as a wrong input, not as a session that ended.
+    expect(answers.find((a) => a.status === 400)?.body.error.code).toBe('invalid_input');
+    expect((await change(strongPassword)).status).toBe(429);
+    expect((await login(email, strongPassword)).status).toBe(429);
+  });
+
+  it('refuses a new password equal to the current one, and clears the count with a right one', async () => {
+    const { email, token } = await register();
+    const change = (current: string, next: string) =>
+      api('POST', '/api/tdk/auth/password', {
+        token,
+        body: { current_password: current, new_password: next },
+      });
+    expect((await change('wrong guess 1', 'a brand new long passphrase')).status).toBe(400);
+    expect((await change('wrong guess 2', 'a brand new long passphrase')).status).toBe(400);
+    const same = await change(strongPassword, strongPassword);
+    expect(same.status).toBe(400);
+    expect(same.body.error.code).toBe('invalid_input');
+    // The right password cleared the two failures: two more wrong ones are still checked.
+    expect((await login(email, 'wrong guess 3')).status).toBe(401);
+    expect((await login(email, 'wrong guess 4')).status).toBe(401);
+    expect((await change(strongPassword, 'a brand new long passphrase')).status).toBe(200);
+  });
 });
 
 describe.each(testDatabaseKinds)('failed sign-ins from one address in parallel on %s', (kind) => {

@@ -2,6 +2,7 @@ import { AppError, assertPasswordAcceptable } from '@tdk/core';
 import { z } from 'zod';
 import { recordAudit } from '../audit/record';
 import { signedInProcedure } from '../trpc';
+import { guessPassword, passwordGuessKey } from './limits';
 import { hashPassword, verifyPassword } from './passwords';
 
 /** Changing the password signs out every other session: whoever knew the old one is locked out. */
@@ -12,14 +13,26 @@ export const changePassword = signedInProcedure
       path: '/tdk/auth/password',
       tags: ['auth'],
       summary: 'Change the password',
-      description: 'Needs the current password. Every other session of the account is signed out.',
+      description:
+        'Needs the current password; wrong ones count as failed sign-ins of the account (429 past the limit). Every other session of the account is signed out.',
     },
   })
   .input(z.object({ current_password: z.string().max(1_000), new_password: z.string().max(1_000) }))
   .output(z.object({ signed_out_sessions: z.number().int() }))
   .mutation(async ({ ctx, input }) => {
-    if (!(await verifyPassword(ctx.user.password_hash, input.current_password))) {
-      throw new AppError('invalid_credentials', 'The current password is not correct.');
+    // A stolen session must not be a way to guess the password: wrong ones count as failed sign-ins
+    // of the account from this address. The answer is a 400, as a 401 would read as a session ended.
+    const { authLimits, auth } = ctx.services;
+    const failures = await guessPassword(
+      authLimits.loginByEmailAndIp,
+      auth.login,
+      passwordGuessKey(ctx.user.email, ctx.ip),
+      'Too many wrong passwords for this account. Try again later.',
+      () => verifyPassword(ctx.user.password_hash, input.current_password),
+    );
+    if (failures > 0) throw new AppError('invalid_input', 'The current password is not correct.');
+    if (input.new_password === input.current_password) {
+      throw new AppError('invalid_input', 'The new password is the current one.');
     }
     assertPasswordAcceptable(input.new_password, ctx.user.email);
     const passwordHash = await hashPassword(input.new_password);
