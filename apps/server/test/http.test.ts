@@ -110,6 +110,38 @@ describe.each(testDatabaseKinds)('HTTP host on %s', (kind) => {
     expect(server.rawLogs()).not.toContain(password);
   });
 
+  it('refuses a tRPC batch over the cap before any of its calls runs, in the tRPC error shape', async () => {
+    const calls = 21;
+    const emails = Array.from({ length: calls }, (_, i) => `batched.${i}.${Date.now()}@example.com`);
+    const res = await get(`/trpc/${Array(calls).fill('auth.login').join(',')}?batch=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(
+        Object.fromEntries(emails.map((email, i) => [i, { email, password: 'wrong guess' }])),
+      ),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: {
+        code: -32600,
+        message: 'Batch call exceeds maximum size',
+        data: { code: 'invalid_input', httpStatus: 400 },
+      },
+    });
+    const attempts = await server.tdk.database.db
+      .selectFrom('audit_log')
+      .select('details')
+      .where('action', '=', 'auth.login_failed')
+      .execute();
+    expect(attempts.filter((row) => emails.includes((row.details as { email: string }).email))).toEqual([]);
+
+    // A batch the size of the admin app's largest is answered call by call.
+    const input = encodeURIComponent(JSON.stringify({}));
+    const batch = await get(`/trpc/${Array(6).fill('system.info').join(',')}?batch=1&input=${input}`);
+    expect(batch.status).toBe(200);
+    expect(((await batch.json()) as unknown[]).length).toBe(6);
+  });
+
   it('refuses an oversized body with payload_too_large', async () => {
     const body = JSON.stringify({ blob: 'x'.repeat(1_100_000) });
     const res = await get('/api/tdk/info', {

@@ -63,6 +63,13 @@ const storableJson: RequestHandler = (req, _res, next) => {
 };
 
 /**
+ * The most calls one tRPC request may batch (400 beyond): unbounded, one request could make the
+ * server verify hundreds of passwords. The admin app batches the queries a page makes at once: six
+ * on its busiest (usage and billing).
+ */
+const trpcMaxBatchSize = 20;
+
+/**
  * A readiness check that has not answered by then counts as unavailable: a stalled dependency
  * (a database that accepts and never answers) must make `/readyz` say so, not hang the probe.
  */
@@ -190,6 +197,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
       responseMeta,
       onError,
       maxBodySize: options.maxBodyBytes,
+      maxBatchSize: trpcMaxBatchSize,
     }),
   );
   // Before the REST adapter, which answers 404 for every /api path it does not know.
