@@ -1,8 +1,11 @@
 import { createRequire } from 'node:module';
-import type { OpenAPIObject } from 'trpc-to-openapi';
+import { appRouter } from '@tdk/api';
+import { forEachOpenApiProcedure, type OpenAPIObject, type OpenApiProcedureRecord } from 'trpc-to-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing';
-import { fetchOpenApiDocument, resolve, restOperations, type Schema } from './support/openapi';
+import { adminSession, newDeveloper } from './support/customers';
+import { jsonClient } from './support/http';
+import { fetchOpenApiDocument, fillPath, resolve, restOperations, type Schema } from './support/openapi';
 import oasSchema from './support/openapi-3.1-schema.json';
 
 /**
@@ -96,6 +99,109 @@ describe('what the OpenAPI document says', () => {
     expect(values.sort()).toEqual(['active', 'expired', 'revoked']);
     for (const value of values) expect(list.description).toContain(`\`${value}\``);
   });
+
+  /** The description the document gives `status` of an operation (`POST /tdk/keys/{id}/roll`). */
+  const described = (operation: string, status: string) => {
+    const [method, path] = operation.split(' ') as [string, string];
+    const item = doc.paths?.[path] as Record<string, OperationLike> | undefined;
+    return item?.[method.toLowerCase()]?.responses?.[status]?.description;
+  };
+
+  it("gives each procedure's own descriptions of its errors, and none of the generator's", () => {
+    const procedures = appRouter._def.procedures as unknown as OpenApiProcedureRecord;
+    let declaring = 0;
+    forEachOpenApiProcedure(procedures, ({ meta: { openapi } }) => {
+      if (!openapi.errorResponses || Array.isArray(openapi.errorResponses)) return;
+      declaring++;
+      for (const [status, description] of Object.entries(openapi.errorResponses)) {
+        expect(described(`${openapi.method} ${openapi.path}`, status), `${openapi.path} ${status}`).toBe(
+          description,
+        );
+      }
+    });
+    expect(declaring).toBeGreaterThanOrEqual(2);
+    // The generator's defaults, which it kept once per status for every route, whatever a route said.
+    const generic = ['Authorization not provided', 'Insufficient access', 'Invalid input data', 'Not found'];
+    const descriptions = Object.values(doc.paths ?? {}).flatMap((item) =>
+      Object.values(item as Record<string, OperationLike>).flatMap((op) =>
+        Object.values(op.responses ?? {}).map((r) => r.description),
+      ),
+    );
+    for (const text of generic) expect(descriptions).not.toContain(text);
+  });
+
+  it('has one error format: no component of the generator describes another', () => {
+    const names = Object.keys(doc.components?.schemas ?? {});
+    expect(names).toContain('Error');
+    expect(names.filter((name) => name.startsWith('error.'))).toEqual([]);
+    expect(JSON.stringify(doc.components)).not.toContain('BAD_REQUEST');
+  });
+
+  it('answers 415 to a body that is not JSON on every route that reads one, and says so', async () => {
+    const reading = restOperations(doc).filter(
+      (op) => op.method !== 'GET' && op.path !== '/api/tdk/webhooks/stripe',
+    );
+    expect(reading.length).toBeGreaterThan(10);
+    for (const op of reading) {
+      const res = await fetch(`${server.url}${fillPath(op.path, { id: 'x' })}`, {
+        method: op.method,
+        headers: { 'content-type': 'text/plain' },
+        body: 'x',
+      });
+      const what = `${op.method} ${op.path}`;
+      expect(res.status, what).toBe(415);
+      expect(((await res.json()) as { error: { code: string } }).error.code, what).toBe(
+        'unsupported_media_type',
+      );
+      expect(described(`${op.method} ${op.path.replace(/^\/api/, '')}`, '415'), what).toBeDefined();
+    }
+  });
+
+  it('documents the statuses these routes answer', async () => {
+    const api = jsonClient(server.url);
+    const [dev, revoked] = [await newDeveloper(server), await newDeveloper(server)];
+    const admin = await adminSession(server);
+    await api('POST', `/api/tdk/keys/${revoked.keyId}/revoke`, { token: revoked.session });
+    const answered = {
+      'POST /tdk/keys/{id}/roll 409': api('POST', `/api/tdk/keys/${revoked.keyId}/roll`, {
+        token: revoked.session,
+        body: {},
+      }),
+      'POST /tdk/admin/billing/reports/{id}/resolve 404': api(
+        'POST',
+        '/api/tdk/admin/billing/reports/mr_none/resolve',
+        { token: admin, body: { outcome: 'counted' } },
+      ),
+      'POST /tdk/admin/users/{id}/resubscribe 401': api(
+        'POST',
+        `/api/tdk/admin/users/${dev.userId}/resubscribe`,
+      ),
+      'POST /tdk/admin/users/{id}/resubscribe 403': api(
+        'POST',
+        `/api/tdk/admin/users/${dev.userId}/resubscribe`,
+        { token: dev.session },
+      ),
+      'GET /tdk/v1/calls/{id}/events 400': api('GET', `/api/tdk/v1/calls/${'c'.repeat(65)}/events`, {
+        token: dev.apiKey,
+      }),
+    };
+    for (const [what, answer] of Object.entries(answered)) {
+      const status = what.split(' ')[2] as string;
+      expect(String((await answer).status), what).toBe(status);
+      expect(described(what.split(' ').slice(0, 2).join(' '), status), what).toBeDefined();
+    }
+    // Answered where their own tests make them (a taken agent name, a report that is not held).
+    for (const what of [
+      'POST /tdk/admin/agents 409',
+      'PATCH /tdk/admin/agents/{id} 409',
+      'POST /tdk/admin/billing/reports/{id}/resolve 409',
+    ]) {
+      expect(described(what.split(' ').slice(0, 2).join(' '), what.split(' ')[2] as string), what).toContain(
+        '`conflict`',
+      );
+    }
+    expect(described('POST /tdk/admin/users/{id}/resubscribe', '409')).not.toContain('Idempotency');
+  });
 });
 
 /** JSON pointers to every Schema Object of the document: components, parameters, request and response bodies. */
@@ -126,7 +232,7 @@ function schemaPointers(doc: OpenAPIObject): string[] {
 interface OperationLike {
   parameters?: Array<{ schema?: Schema }>;
   requestBody?: { content?: Record<string, unknown> };
-  responses?: Record<string, { content?: Record<string, unknown> }>;
+  responses?: Record<string, { description?: string; content?: Record<string, unknown> }>;
 }
 
 const resolvePointer = (doc: OpenAPIObject, pointer: string): Schema => resolve(doc, { $ref: `#${pointer}` });

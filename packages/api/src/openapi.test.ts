@@ -72,7 +72,17 @@ describe('OpenAPI document', () => {
 
   it('documents the call events stream, served outside tRPC, with the event it sends', () => {
     const events = doc.paths?.['/tdk/v1/calls/{id}/events']?.get;
-    expect(Object.keys(events?.responses ?? {})).toEqual(['200', '204', '401', '404', '429', '500', '503']);
+    expect(Object.keys(events?.responses ?? {})).toEqual([
+      '200',
+      '204',
+      '400',
+      '401',
+      '403',
+      '404',
+      '429',
+      '500',
+      '503',
+    ]);
     expect(events?.responses?.['200']?.content).toHaveProperty('text/event-stream');
     expect(doc.components?.schemas?.CallEvent).toMatchObject({
       properties: { result: { $ref: '#/components/schemas/CallResult' } },

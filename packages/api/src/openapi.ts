@@ -1,11 +1,18 @@
-import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
+import {
+  forEachOpenApiProcedure,
+  generateOpenApiDocument,
+  type OpenAPIObject,
+  type OpenApiProcedureRecord,
+} from 'trpc-to-openapi';
 import { appRouter } from './router';
 
 type SchemaObject = NonNullable<NonNullable<OpenAPIObject['components']>['schemas']>[string];
+type ResponseObject = { description?: string; content?: unknown; headers?: unknown };
 type OperationObject = {
+  tags?: string[];
   security?: unknown;
-  requestBody?: unknown;
-  responses?: Record<string, { description?: string; content?: unknown }>;
+  parameters?: unknown[];
+  responses?: Record<string, ResponseObject>;
 };
 
 const errorSchema: SchemaObject = {
@@ -24,6 +31,9 @@ const errorSchema: SchemaObject = {
     },
   },
 };
+
+/** The body of every error response: our one error format. */
+const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
 
 const stripeWebhookPath = {
   post: {
@@ -60,8 +70,11 @@ const stripeWebhookPath = {
           },
         },
       },
-      '400': { description: 'Bad signature (`invalid_signature`): nothing was applied' },
-      '503': { description: 'Billing is not configured on this server' },
+      '400': {
+        description: 'Bad signature (`invalid_signature`): nothing was applied',
+        content: errorContent,
+      },
+      '503': { description: 'Billing is not configured on this server', content: errorContent },
     },
   },
 };
@@ -87,10 +100,7 @@ const rateLimitedHeaders = {
   },
 };
 
-/**
- * Statuses the generator cannot see (it knows input validation and the procedure layers): errors
- * thrown inside a procedure, and those of the host that any route can meet.
- */
+/** Errors a procedure throws beyond those of its kind (below), by path, where its meta does not name them. */
 const thrownStatuses: Record<string, Record<string, string>> = {
   '/tdk/auth/login': {
     '401': 'Wrong email or password (one answer for both: it does not tell whether the email exists)',
@@ -99,36 +109,119 @@ const thrownStatuses: Record<string, Record<string, string>> = {
       'Too many failed sign-ins for this email from this address, or from this address: blocked for a while',
   },
   '/tdk/auth/register': { '429': 'Too many sign-ups from this address: try again later' },
+  '/tdk/auth/refresh': {
+    '403':
+      'The account is suspended (`account_suspended`), or the session is a cookie one, which is extended while it is used instead (`forbidden`)',
+  },
   '/tdk/v1/call': {
     '403':
       "The key's account is suspended (`account_suspended`), its last invoice is unpaid (`billing_past_due`), or its subscription has ended (`subscription_canceled`); nothing was paid",
   },
+  '/tdk/keys/generate': {
+    '403':
+      'The account is suspended (`account_suspended`), or has as many active keys as its tier allows, or made as many today (`key_limit_reached`)',
+  },
   '/tdk/keys/{id}': { '404': 'No such key on your account' },
   '/tdk/keys/{id}/revoke': { '404': 'No such key on your account' },
-  '/tdk/keys/{id}/roll': { '404': 'No such key on your account' },
+  '/tdk/keys/{id}/roll': {
+    '404': 'No such key on your account',
+    '409': 'The key is revoked: a revoked key cannot be rolled (`conflict`)',
+  },
+  '/tdk/agents/{id}': { '404': 'No such agent, or it is disabled (`agent_not_found`)' },
+  '/tdk/admin/agents': { '409': 'An agent with this name exists already (`conflict`)' },
+  '/tdk/admin/agents/{id}': {
+    '404': 'No such agent (`agent_not_found`)',
+    '409': 'Another agent has this name (`conflict`)',
+  },
+  '/tdk/admin/billing/reports/{id}/resolve': {
+    '404': 'No such usage report',
+    '409': 'The report is not `held` (`conflict`)',
+  },
 };
+
+/**
+ * What a route may answer by its kind, in our words: the generator's own ("Authorization not
+ * provided", "Insufficient access") are kept once per status for every route, and dropped altogether
+ * from a route whose procedure names any of its errors.
+ */
 const anyRouteStatuses: Record<string, string> = {
-  '413': 'The body is larger than the limit',
   '500': 'Something went wrong on our side (`internal_error`); the request id identifies it',
   '503': 'The database or the chain is unavailable for a moment (`service_unavailable`, with `Retry-After`)',
 };
+/** The REST adapter reads a body for these methods, with or without an input to put it in. */
+const bodyStatuses: Record<string, string> = {
+  '400':
+    'The input is not valid (`invalid_input`, the issues in `details`), or the body is not JSON (`invalid_json`)',
+  '413': 'The body is larger than the limit (`payload_too_large`)',
+  '415': 'The body is not `application/json` (`unsupported_media_type`)',
+};
+const parameterStatuses: Record<string, string> = {
+  '400': 'The input is not valid (`invalid_input`, the issues in `details`)',
+};
+const byIdStatuses: Record<string, string> = { '404': 'Nothing with this id (`not_found`)' };
 const signedInStatuses: Record<string, string> = {
+  '401':
+    'No valid session token or API key, as the route needs (`unauthenticated`, `invalid_api_key`, `api_key_revoked`, `api_key_expired`)',
+  '403': 'The account is suspended (`account_suspended`)',
   '429': 'Rate limited: requests per minute per account, by tier (per API key for `POST /v1/call`)',
 };
+const adminStatuses: Record<string, string> = {
+  '403': 'Not an admin account (`forbidden`), or the account is suspended (`account_suspended`)',
+};
 
-function documentThrownStatuses(path: string, operation: OperationObject): void {
-  operation.responses ??= {};
-  const responses = operation.responses;
-  const extra = { ...anyRouteStatuses, ...(operation.security ? signedInStatuses : {}) };
-  for (const [status, description] of Object.entries(extra)) {
-    if (status === '413' && !operation.requestBody) continue;
-    responses[status] ??= { description };
-  }
-  // What a route says of its own errors is more precise than the generator's defaults (a 403 is
-  // "Insufficient access" there, whatever the procedure's meta said).
-  for (const [status, description] of Object.entries(thrownStatuses[path] ?? {})) {
-    responses[status] = { ...responses[status], description };
-  }
+const isError = (status: string) => Number(status) >= 400 || status === 'default';
+
+/** Each procedure's own words for its errors (`errorResponses` in its meta), by `method path`. */
+function declaredStatuses(): Map<string, Record<string, string>> {
+  const declared = new Map<string, Record<string, string>>();
+  const procedures = appRouter._def.procedures as unknown as OpenApiProcedureRecord;
+  forEachOpenApiProcedure(procedures, ({ meta: { openapi } }) => {
+    if (openapi.errorResponses && !Array.isArray(openapi.errorResponses)) {
+      declared.set(`${openapi.method.toLowerCase()} ${openapi.path}`, openapi.errorResponses);
+    }
+  });
+  return declared;
+}
+
+/**
+ * An operation's error responses, each with our one error body. A status's description is the
+ * procedure's own if it names one, else the one of `thrownStatuses`, else what the operation already
+ * says (the routes served outside tRPC), else its kind's.
+ */
+function documentErrors(
+  path: string,
+  method: string,
+  operation: OperationObject,
+  declared: Record<string, string> = {},
+): void {
+  const responses = Object.entries(operation.responses ?? {});
+  const statuses = {
+    ...anyRouteStatuses,
+    ...(['post', 'put', 'patch'].includes(method)
+      ? bodyStatuses
+      : operation.parameters?.length
+        ? parameterStatuses
+        : {}),
+    ...(path.includes('{') ? byIdStatuses : {}),
+    ...(operation.security ? signedInStatuses : {}),
+    ...(operation.security && operation.tags?.includes('admin') ? adminStatuses : {}),
+    ...Object.fromEntries(
+      responses.filter(([status]) => isError(status)).map(([s, r]) => [s, r.description]),
+    ),
+    ...thrownStatuses[path],
+    ...declared,
+  };
+  operation.responses = Object.fromEntries([
+    ...responses.filter(([status]) => !isError(status)),
+    ...Object.entries(statuses).map(([status, description]) => [
+      status,
+      {
+        description,
+        content: errorContent,
+        ...(status === '429' ? { headers: rateLimitedHeaders } : {}),
+      },
+    ]),
+  ]);
 }
 
 /** Served by the host as Server-Sent Events (`apps/server/src/http/call-events.ts`), outside tRPC. */
@@ -205,8 +298,8 @@ function splitAsyncAnswer(doc: OpenAPIObject): void {
 }
 
 /**
- * The OpenAPI 3.1 document of the REST surface. The generator describes errors in its own shape;
- * every error response is pointed at our one documented error body instead.
+ * The OpenAPI 3.1 document of the REST surface. The generator describes errors in its own shape and
+ * words; every error response is written again with our one documented error body instead.
  */
 export function createOpenApiDocument(options: { version: string; serverUrl: string }): OpenAPIObject {
   const doc = generateOpenApiDocument(appRouter, {
@@ -224,9 +317,21 @@ export function createOpenApiDocument(options: { version: string; serverUrl: str
       },
     },
   });
+  // The generator's error responses are dropped whole: their words are written again below, and
+  // their schemas (`error.BAD_REQUEST`, …) are a second error format that no route answers with.
+  for (const pathItem of Object.values(doc.paths ?? {})) {
+    for (const operation of Object.values(pathItem) as OperationObject[]) {
+      operation.responses = Object.fromEntries(
+        Object.entries(operation.responses ?? {}).filter(([status]) => !isError(status)),
+      );
+    }
+  }
+  const schemas = Object.entries(doc.components?.schemas ?? {}).filter(
+    ([name]) => !name.startsWith('error.'),
+  );
   doc.components = {
     ...doc.components,
-    schemas: { ...doc.components?.schemas, Error: errorSchema, CallEvent: callEventSchema },
+    schemas: { ...Object.fromEntries(schemas), Error: errorSchema, CallEvent: callEventSchema },
   };
   // Served outside tRPC (a raw body to verify, a stream), but part of the contract all the same.
   doc.paths = {
@@ -235,15 +340,11 @@ export function createOpenApiDocument(options: { version: string; serverUrl: str
     '/tdk/v1/calls/{id}/events': callEventsPath,
   };
   splitAsyncAnswer(doc);
+  const declared = declaredStatuses();
   for (const [path, pathItem] of Object.entries(doc.paths ?? {})) {
-    for (const operation of Object.values(pathItem) as OperationObject[]) {
-      if (path !== '/tdk/webhooks/stripe') documentThrownStatuses(path, operation);
-      for (const [status, response] of Object.entries(operation.responses ?? {})) {
-        if (Number(status) >= 400 || status === 'default') {
-          response.content = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
-        }
-        if (status === '429') Object.assign(response, { headers: rateLimitedHeaders });
-      }
+    if (path === '/tdk/webhooks/stripe') continue;
+    for (const [method, operation] of Object.entries(pathItem) as Array<[string, OperationObject]>) {
+      documentErrors(path, method, operation, declared.get(`${method} ${path}`));
     }
   }
   return doc;
