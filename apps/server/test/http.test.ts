@@ -38,6 +38,34 @@ describe.each(testDatabaseKinds)('HTTP host on %s', (kind) => {
     expect((await get('/docs/swagger-ui-bundle.js')).status).toBe(200);
   });
 
+  it('answers the API uncached and unsniffed, and keeps the docs page from being framed', async () => {
+    const answers = {
+      '/api/tdk/info': await get('/api/tdk/info'),
+      '/trpc/system.info': await get('/trpc/system.info'),
+      '/api/openapi.json': await get('/api/openapi.json'),
+      'REST 404': await get('/api/tdk/nope'),
+      'tRPC 404': await get('/trpc/nope'),
+      'REST login': await get('/api/tdk/auth/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'nobody@example.com', password: 'wrong guess' }),
+      }),
+    };
+    for (const [what, res] of Object.entries(answers)) {
+      expect(res.headers.get('x-content-type-options'), what).toBe('nosniff');
+      expect(res.headers.get('cache-control'), what).toBe('no-store');
+    }
+    expect((await get('/healthz')).headers.get('x-content-type-options')).toBe('nosniff');
+
+    for (const path of ['/docs/', '/docs/swagger-ui-bundle.js']) {
+      const res = await get(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(res.headers.get('content-security-policy'), path).toBe("frame-ancestors 'none'");
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
+  });
+
   it('serves a public procedure over REST and over tRPC', async () => {
     const rest = (await (await get('/api/tdk/info')).json()) as { service: string; instance_id: string };
     expect(rest).toMatchObject({ service: 'tdk', instance_id: server.tdk.services.instance.id });

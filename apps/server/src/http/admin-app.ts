@@ -1,15 +1,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import express, { type RequestHandler, Router } from 'express';
+import express, { Router } from 'express';
+import { pageHeaders } from './security-headers';
 
 /**
  * The admin app's production build, at /admin. Strict headers: no inline or foreign script, style or
- * connection, never framed, no MIME sniffing, no referrer. Paths that are not files get index.html
- * (the app routes in the browser); a missing asset stays a 404.
+ * connection, never framed, no referrer (and no MIME sniffing, which the host sets on every
+ * response). Paths that are not files get index.html (the app routes in the browser); a missing
+ * asset stays a 404.
  */
 export function adminApp(distDir: string): Router {
   const router = Router();
-  router.use(securityHeaders);
+  router.use(pageHeaders(policy));
   router.use(
     '/assets',
     express.static(join(distDir, 'assets'), { immutable: true, maxAge: '1y' }),
@@ -31,7 +33,8 @@ export function adminApp(distDir: string): Router {
   return router;
 }
 
-const contentSecurityPolicy = [
+/** No inline or foreign script, style or connection. */
+const policy = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
@@ -40,15 +43,4 @@ const contentSecurityPolicy = [
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const securityHeaders: RequestHandler = (_req, res, next) => {
-  res.setHeader('Content-Security-Policy', contentSecurityPolicy);
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
-  next();
-};
+];

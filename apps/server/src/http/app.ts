@@ -22,6 +22,7 @@ import { documentedRestErrors, errorHandler, notFound } from './errors';
 import { createHttpMetrics } from './metrics';
 import { requestContext, requestIdOf } from './request-context';
 import { createRouteLabeler } from './route-label';
+import { noSniff, noStore, pageHeaders } from './security-headers';
 import { credentialOf, csrfGuard, sessionCookieFor } from './session-cookie';
 import { tettoEndpoints } from './tetto';
 
@@ -153,6 +154,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.set('trust proxy', options.trustProxy);
   app.use(requestContext(logger));
   app.use(metrics.middleware);
+  app.use(noSniff);
+  app.use(['/api', '/trpc'], noStore);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -183,6 +186,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
   app.use(
     '/docs',
+    pageHeaders(),
     swaggerUi.serve,
     swaggerUi.setup(undefined, { swaggerUrl: '/api/openapi.json', customSiteTitle: 'TDK API' }),
   );
