@@ -221,7 +221,8 @@ async function createMarketplace(
 
 /**
  * The first admin: from TDK_ADMIN_EMAIL/TDK_ADMIN_PASSWORD when set; on the embedded default with
- * nothing set, admin@tdk.local with a generated password that the CLI prints once.
+ * nothing set, admin@tdk.local with a generated password that the CLI prints once. Only ever a new
+ * account: one that already has the email may be anyone's (emails are not verified).
  */
 async function bootstrapFirstAdmin(
   config: Config,
@@ -231,10 +232,18 @@ async function bootstrapFirstAdmin(
   const { email, password } = config.bootstrapAdmin;
   if (!email && config.database.kind !== 'pglite') return undefined;
   if (await hasAdmin(database.db)) return undefined;
-  const result = await ensureAdmin(database.db, {
-    email: email ?? 'admin@tdk.local',
-    ...(password ? { password } : {}),
-  });
+  const result = await ensureAdmin(
+    database.db,
+    { email: email ?? 'admin@tdk.local', ...(password ? { password } : {}) },
+    { promoteExisting: false },
+  );
+  if (!result.admin) {
+    logger.warn(
+      { user: result.userId, email: result.email },
+      `An account with ${result.email} exists and is not an admin: start-up does not promote it, as anyone may have signed up with this email. If it is yours, promote it explicitly: tdk admin create --email ${result.email} --password <a new password>`,
+    );
+    return undefined;
+  }
   logger.info({ user: result.userId, email: result.email }, 'first admin account ready');
   return { email: result.email, generatedPassword: result.generatedPassword };
 }
