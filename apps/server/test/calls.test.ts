@@ -152,6 +152,17 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_input');
     expect(bad.body.error.details.issues.length).toBeGreaterThan(0);
+    // Each mismatch once, though every branch of the memory agent's `oneOf` reports it.
+    const issues = bad.body.error.details.issues.map((i: { path: string; message: string }) =>
+      JSON.stringify(i),
+    );
+    expect(new Set(issues).size).toBe(issues.length);
+    // No input at all says so, rather than what the agent's schema makes of nothing.
+    const missing = await call(dev.apiKey, { agent_id: 'memory' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.details.issues).toEqual([
+      expect.objectContaining({ path: 'input', message: expect.stringMatching(/^Required/) }),
+    ]);
     expect(await server.tdk.services.chain.balances(dev.wallet)).toEqual(before);
     expect(await countMovements(server, dev.walletId)).toBe(0);
 

@@ -55,7 +55,10 @@ export type CallAccepted = z.infer<typeof ZCallAccepted>;
 
 export const ZCallRequest = z.object({
   agent_id: z.string().min(1).max(200).describe('Agent id (UUID) or unique name, e.g. `memory`'),
-  input: z.unknown().describe("The agent's input; must match its input schema"),
+  input: z
+    .unknown()
+    .nonoptional('Required: the input for the agent, matching its input schema')
+    .describe("The agent's input; must match its input schema"),
   async: z
     .boolean()
     .default(false)
