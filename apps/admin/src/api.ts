@@ -18,7 +18,8 @@ export const trpc = createTRPCClient<AppRouter>({
     splitLink({
       condition: (op) => op.type === 'subscription',
       true: httpSubscriptionLink({ url: '/trpc' }),
-      false: httpBatchLink({ url: '/trpc', headers: { 'x-tdk-csrf': '1' } }),
+      // The server refuses a batch of more than 20 calls (`trpcMaxBatchSize`): larger ones are split.
+      false: httpBatchLink({ url: '/trpc', headers: { 'x-tdk-csrf': '1' }, maxItems: 20 }),
     }),
   ],
 });
