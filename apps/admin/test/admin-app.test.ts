@@ -285,7 +285,7 @@ describe('the admin app', () => {
     await page.getByRole('button', { name: 'Resubscribe' }).click();
     const dialog = page.getByRole('dialog', { name: `Subscribe ${carol.email} again?` });
     await dialog.getByRole('button', { name: 'Resubscribe' }).click();
-    await dialog.getByRole('alert').getByText('service_unavailable', { exact: false }).waitFor();
+    await dialog.getByRole('alert').getByText('Stripe billing is not configured', { exact: false }).waitFor();
     await screenshot(page, '11-resubscribe');
   });
 });

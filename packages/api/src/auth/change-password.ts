@@ -15,6 +15,10 @@ export const changePassword = signedInProcedure
       summary: 'Change the password',
       description:
         'Needs the current password; wrong ones count as failed sign-ins of the account (429 past the limit). Every other session of the account is signed out.',
+      errorResponses: {
+        400: 'Invalid input: the current password is wrong, or the new one is the current one or too weak',
+        429: 'Too many wrong passwords for the account, or the account rate limit',
+      },
     },
   })
   .input(z.object({ current_password: z.string().max(1_000), new_password: z.string().max(1_000) }))

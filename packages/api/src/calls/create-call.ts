@@ -38,7 +38,7 @@ export const createCall = apiKeyProcedure
       }),
       errorResponses: {
         400: 'Invalid input (nothing was paid)',
-        401: 'Missing, unknown or revoked API key',
+        401: 'Missing, unknown, revoked or expired API key',
         402: 'Quota, spend cap or funds exhausted',
         404: 'Unknown agent',
         409: 'Idempotency conflict',
