@@ -136,7 +136,7 @@ export const rollKey = signedInProcedure
       tags: ['keys'],
       summary: 'Roll an API key',
       description:
-        'Issues a new secret for the same key and wallet. The old secret keeps working for `grace_seconds` (default one day), then stops.',
+        'Issues a new secret for the same key and wallet. The old secret keeps working for `grace_seconds` (default one day), then stops. One old secret at a time: rolling again ends the earlier old secret at once.',
     },
   })
   .input(ZKeyId.extend({ grace_seconds: ZGraceSeconds.default(24 * 3600) }))
