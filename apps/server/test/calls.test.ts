@@ -157,6 +157,10 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
       JSON.stringify(i),
     );
     expect(new Set(issues).size).toBe(issues.length);
+    // A field the call does not know is refused with its name, before any money moves.
+    const unknownField = await call(dev.apiKey, { agent_id: 'memory', input: {}, asynch: true });
+    expect(unknownField.status).toBe(400);
+    expect(JSON.stringify(unknownField.body.error.details.issues)).toContain('asynch');
     // No input at all says so, rather than what the agent's schema makes of nothing.
     const missing = await call(dev.apiKey, { agent_id: 'memory' });
     expect(missing.status).toBe(400);

@@ -165,6 +165,8 @@ describe.each(testDatabaseKinds)('managing API keys on %s', (kind) => {
       { monthly_spend_cap: '5000' },
       { monthly_spend_cap: '' },
       { monthly_spend_cap: [] },
+      // A misspelled setting is refused, never ignored: no cap would be set.
+      { monthly_spend_limit: 5_000_000 },
       { name: '' },
       { name: 'x'.repeat(101) },
       { expires_at: 'tomorrow' },
@@ -174,11 +176,10 @@ describe.each(testDatabaseKinds)('managing API keys on %s', (kind) => {
       expect(refused.status, JSON.stringify(body)).toBe(400);
       expect(refused.body.error.code).toBe('invalid_input');
     }
-    const refusedAtCreation = await api('POST', '/api/tdk/keys/generate', {
-      token: dev.session,
-      body: { monthly_spend_cap: -5 },
-    });
-    expect(refusedAtCreation.status).toBe(400);
+    for (const body of [{ monthly_spend_cap: -5 }, { nmae: 'typo' }]) {
+      const refusedAtCreation = await api('POST', '/api/tdk/keys/generate', { token: dev.session, body });
+      expect(refusedAtCreation.status, JSON.stringify(body)).toBe(400);
+    }
 
     const renamed = await update({ name: 'production' });
     expect(renamed.body).toMatchObject({ name: 'production', monthly_spend_cap: null });

@@ -29,7 +29,7 @@ export const listRegistry = adminProcedure
  */
 export const tryAgent = adminProcedure
   .input(
-    z.object({
+    z.strictObject({
       agent_id: z.string().min(1).max(200),
       key_id: z.string().max(64),
       input: z.unknown(),

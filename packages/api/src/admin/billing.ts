@@ -223,7 +223,7 @@ export const resolveHeldReport = adminProcedure
       description: 'Audited. Only a `held` report can be resolved; any other answers 409 `conflict`.',
     },
   })
-  .input(z.object({ id: z.string().max(64), outcome: z.enum(['counted', 'not_counted']) }))
+  .input(z.strictObject({ id: z.string().max(64), outcome: z.enum(['counted', 'not_counted']) }))
   .output(z.object({ id: z.string(), state: z.enum(['pending', 'delivered']) }))
   .mutation(({ ctx, input }) =>
     ctx.services.db.transaction().execute(async (trx) => {

@@ -166,7 +166,7 @@ export const adminTopUpKey = adminProcedure
  * admin app calls agents with it through `admin.agents.try`, so no secret ever reaches a browser.
  */
 export const createTestKey = adminProcedure
-  .input(z.object({ name: z.string().trim().min(1).max(100).default('Admin try-it key') }))
+  .input(z.strictObject({ name: z.string().trim().min(1).max(100).default('Admin try-it key') }))
   .output(ZApiKey)
   .mutation(async ({ ctx, input }) => {
     const { key, wallet } = await createApiKey(ctx.services, ctx, ctx.user, { name: input.name });

@@ -24,7 +24,7 @@ export const resubscribeUser = adminProcedure
       },
     },
   })
-  .input(z.object({ id: z.string().max(64) }))
+  .input(z.strictObject({ id: z.string().max(64) }))
   .output(z.object({ user_id: z.string(), subscription: ZSubscription }))
   .mutation(async ({ ctx, input }) => {
     const { db } = ctx.services;

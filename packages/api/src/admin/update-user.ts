@@ -17,7 +17,7 @@ export const updateUser = adminProcedure
     },
   })
   .input(
-    z.object({
+    z.strictObject({
       id: z.string().max(64),
       role: z.enum(roles).optional(),
       tier: z.enum(tierNames).optional(),

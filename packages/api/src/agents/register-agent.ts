@@ -10,7 +10,7 @@ import { adminProcedure } from '../trpc';
 import { agentDto, ZAgent } from './schemas';
 
 const ZJsonSchema = z.record(z.string(), z.unknown());
-const ZAgentFields = z.object({
+const ZAgentFields = z.strictObject({
   name: z
     .string()
     .trim()

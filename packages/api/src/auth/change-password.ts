@@ -21,7 +21,7 @@ export const changePassword = signedInProcedure
       },
     },
   })
-  .input(z.object({ current_password: z.string().max(1_000), new_password: z.string().max(1_000) }))
+  .input(z.strictObject({ current_password: z.string().max(1_000), new_password: z.string().max(1_000) }))
   .output(z.object({ signed_out_sessions: z.number().int() }))
   .mutation(async ({ ctx, input }) => {
     // A stolen session must not be a way to guess the password: wrong ones count as failed sign-ins

@@ -23,7 +23,7 @@ export const ZSession = z
 export const ZSignedIn = z.object({ user: ZUser, session: ZSession });
 
 /** Credentials are plain strings here: the use case gives weak or malformed ones a specific code. */
-export const ZCredentials = z.object({
+export const ZCredentials = z.strictObject({
   email: z.string().max(1_000).describe('Your email address'),
   password: z.string().max(1_000).describe('At least 10 characters, not your email, not a common password'),
 });

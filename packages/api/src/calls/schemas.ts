@@ -53,7 +53,11 @@ export const ZCallAccepted = z
 
 export type CallAccepted = z.infer<typeof ZCallAccepted>;
 
-export const ZCallRequest = z.object({
+/**
+ * A body field the route does not know is refused (400), as Stripe refuses an unknown parameter: a
+ * misspelled setting (`monthly_spend_limit`) must not pass silently. Every request body is strict.
+ */
+export const ZCallRequest = z.strictObject({
   agent_id: z.string().min(1).max(200).describe('Agent id (UUID) or unique name, e.g. `memory`'),
   input: z
     .unknown()

@@ -29,7 +29,7 @@ export const generateKey = signedInProcedure
   })
   .input(
     z
-      .object({
+      .strictObject({
         name: ZKeyName.optional(),
         monthly_spend_cap: ZKeySpendCap.optional(),
         expires_at: ZKeyExpiry.optional(),

@@ -6,8 +6,8 @@ import { z } from 'zod';
 /** A key as its owner sees it: working, revoked for good, or past its expiry (which can be moved). */
 export const keyStatuses = ['active', 'revoked', 'expired'] as const;
 
-/** A key named in a path or body. */
-export const ZKeyId = z.object({ id: z.string().max(64) });
+/** A key named in a path or body; a field the route does not know is refused (see `ZCallRequest`). */
+export const ZKeyId = z.strictObject({ id: z.string().max(64) });
 
 /** How long a rolled key's old secret keeps working: at most a week. */
 export const ZGraceSeconds = z
