@@ -150,6 +150,7 @@ export async function createTdk(
     tetto: marketplace.kind === 'local' ? { marketplace, store: createTettoStore(database.db) } : undefined,
     tettoRequestsPerMinute: config.marketplace.tettoRequestsPerMinute,
     adminDistDir: config.server.adminDistDir,
+    publicUrl: config.server.publicUrl,
   });
 
   if (!config.billing.stripe)

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { ensureAdmin } from '@tdk/api';
 import { testDatabaseKinds } from '@tdk/db/testing';
 import { sql } from 'kysely';
@@ -441,5 +442,37 @@ describe('sign-ups from one address (TDK_SIGNUPS_PER_IP_PER_HOUR=2)', () => {
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(third.headers.get('ratelimit-limit')).toBe('2');
     expect(third.headers.get('ratelimit-remaining')).toBe('0');
+  });
+});
+
+describe('served at an https public URL (TDK_PUBLIC_URL)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer('pglite-memory', { TDK_PUBLIC_URL: 'https://tdk.example.com' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('sets the session cookie Secure, though TLS ends at a proxy it does not trust to say so', async () => {
+    // `server.url` is the public URL, which does not resolve here: the same app on a local port.
+    const local = server.tdk.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => local.once('listening', resolve));
+    try {
+      const url = `http://127.0.0.1:${(local.address() as AddressInfo).port}`;
+      const email = freshEmail('https');
+      const registered = await jsonClient(url)('POST', '/api/tdk/auth/register', {
+        body: { email, password: strongPassword },
+      });
+      expect(registered.status).toBe(200);
+      const signedIn = await fetch(`${url}/api/tdk/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: strongPassword }),
+      });
+      expect(signedIn.headers.get('set-cookie')).toMatch(/; Secure/);
+    } finally {
+      local.close();
+    }
   });
 });

@@ -106,6 +106,8 @@ export interface HttpAppOptions {
   tettoRequestsPerMinute: number;
   /** The admin app's production build, served at /admin. */
   adminDistDir: string;
+  /** `TDK_PUBLIC_URL`: an https one makes the session cookie Secure whatever the proxy says. */
+  publicUrl?: string | undefined;
 }
 
 /** The Express host: health, metrics, docs, tRPC at /trpc and the same procedures as REST at /api. */
@@ -127,12 +129,13 @@ export function createHttpApp(options: HttpAppOptions): Express {
     }),
   );
 
+  const httpsOnly = options.publicUrl?.startsWith('https://') ?? false;
   const createContext = ({ req, res }: { req: Request; res: Response }): Context => ({
     requestId: requestIdOf(req),
     ip: req.ip,
     userAgent: req.get('user-agent'),
     credential: credentialOf(req),
-    sessionCookie: sessionCookieFor(req, res),
+    sessionCookie: sessionCookieFor(req, res, httpsOnly),
     idempotencyKey: req.get('idempotency-key'),
     responseHeaders: {},
     responseStatus: {},

@@ -20,10 +20,14 @@ export function credentialOf(req: Request): string | undefined {
 
 const signedInByCookie = (req: Request) => !req.get('authorization') && credentialOf(req) !== undefined;
 
-export function sessionCookieFor(req: Request, res: Response) {
+/**
+ * `httpsOnly`: the server is reached over https (its public URL says so), so the cookie is Secure
+ * even when TLS ends at a proxy it does not trust to say so (`req.secure` is then false).
+ */
+export function sessionCookieFor(req: Request, res: Response, httpsOnly: boolean) {
   // HttpOnly: scripts never see it. SameSite=Lax: not sent on cross-site posts. Secure on https,
   // which leaves plain http on a developer's machine working.
-  const options = { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/' } as const;
+  const options = { httpOnly: true, sameSite: 'lax', secure: httpsOnly || req.secure, path: '/' } as const;
   return {
     signedIn: signedInByCookie(req),
     set(token: string, expiresAt: Date) {
