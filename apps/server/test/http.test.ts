@@ -181,12 +181,17 @@ describe.each(testDatabaseKinds)('HTTP host on %s', (kind) => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
   });
 
-  it('keeps a wrong method on a known REST path in the documented format', async () => {
-    const res = await get('/api/tdk/info', { method: 'DELETE' });
-    expect(res.status).toBeGreaterThanOrEqual(400);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toMatch(
-      /not_found|method_not_allowed/,
-    );
+  it('answers a wrong method on a known REST path 405, with the methods it allows', async () => {
+    for (const [path, method, allow] of [
+      ['/api/tdk/info', 'DELETE', 'GET'],
+      ['/api/tdk/v1/call', 'GET', 'POST'],
+      ['/api/tdk/keys/key_whatever', 'DELETE', 'GET, PATCH'],
+    ] as const) {
+      const res = await get(path, { method });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow')).toBe(allow);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+    }
   });
 
   it('takes percent-encoded unreserved characters in a REST path as the characters', async () => {

@@ -13,7 +13,7 @@ import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
-import { createOpenApiExpressMiddleware } from 'trpc-to-openapi';
+import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
 import type { TrustProxy } from '../config';
 import type { Logger } from '../logger';
 import { adminApp } from './admin-app';
@@ -21,7 +21,7 @@ import { callEvents, callEventsPath } from './call-events';
 import { documentedRestErrors, errorHandler, notFound } from './errors';
 import { createHttpMetrics } from './metrics';
 import { requestContext, requestIdOf } from './request-context';
-import { createRouteLabeler } from './route-label';
+import { createRouteTable } from './route-label';
 import { noSniff, noStore, pageHeaders } from './security-headers';
 import { credentialOf, csrfGuard, sessionCookieFor } from './session-cookie';
 import { tettoEndpoints } from './tetto';
@@ -115,19 +115,17 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const { router, services, logger } = options;
   // A relative server URL: the document is right wherever the server is reached from.
   const openApiDocument = createOpenApiDocument({ version: services.instance.version, serverUrl: '/api' });
-  const metrics = createHttpMetrics(
-    options.registry,
-    createRouteLabeler({
-      fixed: ['/healthz', '/readyz', '/metrics', '/api/openapi.json'],
-      restTemplates: [
-        ...Object.entries(openApiDocument.paths ?? {}).flatMap(([path, item]) =>
-          Object.keys(item).map((method) => ({ method, path: `/api${path}` })),
-        ),
-        ...(options.tetto ? tettoRoutes : []),
-      ],
-      trpcProcedures: Object.keys(router._def.procedures),
-    }),
-  );
+  const routes = createRouteTable({
+    fixed: ['/healthz', '/readyz', '/metrics', '/api/openapi.json'],
+    restTemplates: [
+      ...Object.entries(openApiDocument.paths ?? {}).flatMap(([path, item]) =>
+        Object.keys(item).map((method) => ({ method, path: `/api${path}` })),
+      ),
+      ...(options.tetto ? tettoRoutes : []),
+    ],
+    trpcProcedures: Object.keys(router._def.procedures),
+  });
+  const metrics = createHttpMetrics(options.registry, routes.label);
 
   const httpsOnly = options.publicUrl?.startsWith('https://') ?? false;
   const createContext = ({ req, res }: { req: Request; res: Response }): Context => ({
@@ -151,6 +149,17 @@ export function createHttpApp(options: HttpAppOptions): Express {
     if (toAppError(error).code === 'internal_error')
       req.log.error({ err: error.cause ?? error }, 'procedure failed');
   };
+
+  // The REST adapter (not its Express wrapper, which drops `next`): a path it has no procedure for
+  // goes on to `notFound`, which tells a wrong method (405 with Allow) from an unknown path.
+  const restHandler = createOpenApiNodeHttpHandler<AppRouter, Request, Response>({
+    router,
+    createContext,
+    responseMeta,
+    onError,
+    maxBodySize: options.maxBodyBytes,
+  });
+  const restProcedures: RequestHandler = (req, res, next) => restHandler(req, res, next);
 
   const app = express();
   app.disable('x-powered-by');
@@ -239,16 +248,11 @@ export function createHttpApp(options: HttpAppOptions): Express {
     bodylessPostsAsJson,
     unreservedPathDecoded,
     documentedRestErrors,
-    createOpenApiExpressMiddleware({
-      router,
-      createContext,
-      responseMeta,
-      onError,
-      maxBodySize: options.maxBodyBytes,
-    }),
+    restProcedures,
   );
 
-  app.use(notFound);
+  // Last: what no route answered, or only for other methods.
+  app.use(notFound(routes.methodsAt));
   app.use(errorHandler);
   return app;
 }

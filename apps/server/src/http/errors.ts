@@ -10,9 +10,23 @@ export function sendError(res: Response, error: AppError, requestId: string): vo
   res.status(error.status).json(errorBody(error.code, error.message, requestId, error.details));
 }
 
-export const notFound: RequestHandler = (req, res) => {
-  sendError(res, new AppError('not_found', `No route for ${req.method} ${req.path}.`), requestIdOf(req));
-};
+/** No route answered: a 405 with `Allow` when the path has routes for other methods, else a 404. */
+export const notFound =
+  (methodsAt: (path: string) => string[]): RequestHandler =>
+  (req, res) => {
+    const allowed = methodsAt(req.path);
+    const error =
+      allowed.length > 0
+        ? new AppError(
+            'method_not_allowed',
+            `${req.method} is not allowed on ${req.path}: use ${allowed.join(' or ')}.`,
+            {
+              headers: { Allow: allowed.join(', ') },
+            },
+          )
+        : new AppError('not_found', `No route for ${req.method} ${req.path}.`);
+    sendError(res, error, requestIdOf(req));
+  };
 
 /** Body parser failures are the caller's fault and say so; anything else is logged and hidden. */
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
