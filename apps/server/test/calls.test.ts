@@ -179,6 +179,18 @@ describe.each(testDatabaseKinds)('paid calls on %s', (kind) => {
     expect((await call(dev.session, { agent_id: 'memory', input: {} })).status).toBe(401);
   });
 
+  it("lists what a call costs on each tier, and a call costs what its caller's tier says", async () => {
+    const listed = await api('GET', '/api/tdk/agents/memory');
+    // The memory agent's price, 1,000, with each tier's markup of 50%.
+    expect(listed.body).toMatchObject({
+      price_base: 1000,
+      developer_price_base: { free: 1500, paid: 1500, pro: 1500 },
+    });
+    const dev = await newDeveloper(server);
+    const paid = await call(dev.apiKey, { agent_id: 'memory', input: { action: 'list' } });
+    expect(paid.body.cost.total).toBe(listed.body.developer_price_base.free);
+  });
+
   it('treats a disabled agent as unknown on GET /api/tdk/agents/{id}, by id and by name', async () => {
     const admin = await adminSession(server);
     const name = `retired-${kind}`;

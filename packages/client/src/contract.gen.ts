@@ -115,6 +115,12 @@ export type Agent = {
   status: "active" | "disabled";
   agent_type: "simple" | "complex" | "coordinator";
   example_inputs: Array<unknown>;
+  /** What one call costs you on each tier, in the token's base units: the price with the tier's markup, as billed */
+  developer_price_base: {
+    free: number;
+    paid: number;
+    pro: number;
+  };
 };
 
 export type AgentList = {

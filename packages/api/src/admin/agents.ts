@@ -18,7 +18,7 @@ export const listRegistry = adminProcedure
     if (input.status) q = q.where('status', '=', input.status);
     const page = await newestFirst(q, { time: 'created_at', id: 'id' }, input);
     return {
-      items: page.items.map((row) => agentDto(agentListing(row, ctx.services.chain))),
+      items: page.items.map((row) => agentDto(agentListing(row, ctx.services.chain), ctx.services.tiers)),
       next_cursor: page.next_cursor,
     };
   });

@@ -10,13 +10,16 @@ export const listAgents = publicProcedure
       path: '/tdk/agents',
       tags: ['agents'],
       summary: 'Agents you can call',
-      description: 'Every active agent with its price and input/output JSON Schemas.',
+      description:
+        'Every active agent with its price, what a call costs you on each tier, and its input/output JSON Schemas.',
       protect: false,
     },
   })
   .input(z.void())
   .output(z.object({ items: z.array(ZAgent) }))
-  .query(async ({ ctx }) => ({ items: (await ctx.services.marketplace.listAgents()).map(agentDto) }));
+  .query(async ({ ctx }) => ({
+    items: (await ctx.services.marketplace.listAgents()).map((agent) => agentDto(agent, ctx.services.tiers)),
+  }));
 
 export const getAgent = publicProcedure
   .meta({
@@ -37,5 +40,5 @@ export const getAgent = publicProcedure
     // admins see it through their own registry procedures.
     if (!agent || agent.status !== 'active')
       throw new AppError('agent_not_found', `No agent ${JSON.stringify(input.id)}.`);
-    return agentDto(agent);
+    return agentDto(agent, ctx.services.tiers);
   });

@@ -133,7 +133,7 @@ export const registerAgent = adminProcedure
         return row;
       })
       .catch(nameTaken(input.name));
-    return agentDto(agentListing(row, ctx.services.chain));
+    return agentDto(agentListing(row, ctx.services.chain), ctx.services.tiers);
   });
 
 export const updateAgent = adminProcedure
@@ -180,5 +180,5 @@ export const updateAgent = adminProcedure
       })
       .catch(nameTaken(fields.name));
     // Built from the updated row: the marketplace may serve a listing read up to a second ago.
-    return agentDto(agentListing(row, ctx.services.chain));
+    return agentDto(agentListing(row, ctx.services.chain), ctx.services.tiers);
   });

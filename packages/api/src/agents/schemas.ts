@@ -1,4 +1,4 @@
-import type { AgentListing } from '@tdk/core';
+import { type AgentListing, developerCost, type Tier, type TierName } from '@tdk/core';
 import { z } from 'zod';
 
 export const ZAgent = z
@@ -22,10 +22,15 @@ export const ZAgent = z
     status: z.enum(['active', 'disabled']),
     agent_type: z.enum(['simple', 'complex', 'coordinator']),
     example_inputs: z.array(z.unknown()),
+    developer_price_base: z
+      .object({ free: z.number().int(), paid: z.number().int(), pro: z.number().int() })
+      .describe(
+        "What one call costs you on each tier, in the token's base units: the price with the tier's markup, as billed",
+      ),
   })
   .meta({ id: 'Agent' });
 
-export const agentDto = (agent: AgentListing): z.infer<typeof ZAgent> => ({
+export const agentDto = (agent: AgentListing, tiers: Record<TierName, Tier>): z.infer<typeof ZAgent> => ({
   id: agent.id,
   name: agent.name,
   description: agent.description,
@@ -43,4 +48,9 @@ export const agentDto = (agent: AgentListing): z.infer<typeof ZAgent> => ({
   status: agent.status,
   agent_type: agent.agent_type,
   example_inputs: agent.example_inputs,
+  developer_price_base: {
+    free: Number(developerCost(agent.price_base, tiers.free.markupBps).total),
+    paid: Number(developerCost(agent.price_base, tiers.paid.markupBps).total),
+    pro: Number(developerCost(agent.price_base, tiers.pro.markupBps).total),
+  },
 });
