@@ -96,6 +96,22 @@ describe.each(testDatabaseKinds)('HTTP host on %s', (kind) => {
     }
   });
 
+  it('reads a JSON body whatever the case of its media type, and names another one it refuses', async () => {
+    const register = (contentType: string) =>
+      get('/api/tdk/auth/register', {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: JSON.stringify({ email: 'not an email', password: 'x' }),
+      });
+    // Reaches the use case, which refuses the email: the body was read.
+    expect((await register('Application/JSON; charset=UTF-8')).status).toBe(400);
+    const refused = await register('text/plain');
+    expect(refused.status).toBe(415);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+      'Unsupported content-type "text/plain"',
+    );
+  });
+
   it('answers a malformed JSON body with invalid_json and no stack', async () => {
     for (const path of ['/api/tdk/info', '/api/tdk/anything']) {
       const res = await get(path, {
