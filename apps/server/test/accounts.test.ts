@@ -196,13 +196,18 @@ describe.each(testDatabaseKinds)('accounts on %s', (kind) => {
 
   it('limits account requests per user by tier, with rate-limit headers', async () => {
     const { token } = await register();
+    // A refused request took its point too, and says what is left.
+    const refused = await api('GET', '/api/tdk/keys/key_nope', { token });
+    expect(refused.status).toBe(404);
+    expect(refused.headers.get('ratelimit-limit')).toBe('10');
+    expect(refused.headers.get('ratelimit-remaining')).toBe('9');
     const statuses: number[] = [];
     let last: JsonResponse | undefined;
-    for (let i = 0; i < 11; i++) {
+    for (let i = 0; i < 10; i++) {
       last = await api('GET', '/api/tdk/me', { token });
       statuses.push(last.status);
     }
-    expect(statuses.slice(0, 10).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(0, 9).every((s) => s === 200)).toBe(true);
     expect(last?.status).toBe(429);
     expect(last?.headers.get('ratelimit-limit')).toBe('10');
     expect(last?.headers.get('ratelimit-remaining')).toBe('0');

@@ -143,7 +143,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
     const [first] = errors;
     if (!first) return { status: ctx?.responseStatus.code, headers: ctx?.responseHeaders ?? {} };
     const error = toAppError(first);
-    return { status: error.status, headers: error.headers ?? {} };
+    // A refusal after the request took its rate-limit point still says what is left of the allowance.
+    return { status: error.status, headers: { ...ctx?.responseHeaders, ...error.headers } };
   };
   const onError = ({ error, req }: { error: TRPCError; req: Request }) => {
     if (toAppError(error).code === 'internal_error')
